@@ -348,7 +348,7 @@ def undecided(moments:RunningMoments, radius:Tensor, k:int, epsilon:float)->Tens
     cutoff = torch.where(in_top, challenger, ranked.values[k - 1])
     return (mean - radius + epsilon < cutoff) & (cutoff < mean + radius - epsilon)
 
-# %% ../nbs/01_shapley.ipynb #bc157bc8
+# %% ../nbs/01_shapley.ipynb #a661b018
 def tmab_shapley(game:Game, # the game
                  k:int, # how many top players to separate
                  delta:float=0.05, # failure probability of each confidence interval
@@ -378,6 +378,7 @@ def tmab_shapley(game:Game, # the game
     spread = lambda: value_range if value_range is not None else (run.extra['spread'][1] - run.extra['spread'][0]).item()
     radius = lambda: confidence_radius(run.moments, spread(), delta, bound)
     bar = progress_bar(range(math.ceil(max_permutations / round_size))) if progress else None
+    if bar is not None: bar.update(0)
     while run.extra['active'].any() and run.done < max_permutations:
         count = min(round_size, max_permutations - run.done)
         perms = random_permutations(count, n, run.generator)

@@ -1,0 +1,67 @@
+"Data loading (digits, MNIST from local IDX files), filter-game bad input, and the shapley-cnn command line."
+import gzip, shutil, subprocess, sys
+from pathlib import Path
+import pytest, torch
+from shapley_cnn.data import load_digits, load_mnist, shared_mnist_folder, split_data, MNIST_SPLIT
+from shapley_cnn.models import LeNet1
+from shapley_cnn.filters import FilterGame
+
+MNIST = shared_mnist_folder()
+needs_mnist = pytest.mark.skipif(MNIST is None, reason="no ../shared/data/mnist on this machine")
+
+def test_digits_load_at_28x28():
+    digits = load_digits()
+    assert len(digits) == 1797 and digits.images.shape[1:] == (1, 28, 28) and digits.n_classes == 10
+
+@needs_mnist
+def test_mnist_test_set_loads_from_a_folder_with_only_the_test_files():
+    sets = load_mnist(MNIST)
+    assert set(sets) == {'test'} and len(sets['test']) == 10_000 and sets['test'].images.shape[1:] == (1, 28, 28)
+    assert {k: len(v) for k, v in split_data(sets['test'], MNIST_SPLIT).items()} == MNIST_SPLIT
+
+@needs_mnist
+def test_mnist_folder_from_the_environment_and_uncompressed_files(tmp_path, monkeypatch):
+    raw = tmp_path / 'MNIST' / 'raw'; raw.mkdir(parents=True)
+    for f in MNIST.glob('*.gz'): (raw / f.name[:-3]).write_bytes(gzip.decompress(f.read_bytes()))
+    monkeypatch.setenv('SHAPLEY_CNN_MNIST', str(tmp_path))
+    assert torch.equal(load_mnist()['test'].labels, load_mnist(MNIST)['test'].labels)
+
+@needs_mnist
+def test_a_damaged_mnist_file_is_refused(tmp_path):
+    for f in MNIST.glob('*.gz'): shutil.copy(f, tmp_path / f.name)
+    (tmp_path / 't10k-labels-idx1-ubyte.gz').write_bytes(gzip.compress(b'not mnist'))
+    with pytest.raises(ValueError, match='md5'): load_mnist(tmp_path)
+
+def test_no_mnist_files_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match='No MNIST files found'): load_mnist(tmp_path)
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(layers='conv9'), "No layer named 'conv9'"),
+    (dict(layers='fc'), 'not a Conv2d'),
+    (dict(layers='conv2', metric='f1'), 'Unknown metric'),
+    (dict(layers='conv2', baseline='noise'), "'zero' or 'mean'"),
+])
+def test_filter_game_bad_input(kwargs, words):
+    with pytest.raises(ValueError, match=words): FilterGame(LeNet1(), load_digits().subset(range(20)), **kwargs)
+
+def test_filter_game_refuses_empty_data():
+    with pytest.raises(ValueError, match='empty'): FilterGame(LeNet1(), load_digits().subset([]), 'conv2')
+
+def cli(*args, cwd=None):
+    exe = Path(sys.executable).parent / 'shapley-cnn'
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+
+def test_cli_help_reads_well():
+    result = cli('--help')
+    assert result.returncode == 0 and 'demo' in result.stdout and 'filters' in result.stdout
+    assert '--method' in cli('filters', '--help').stdout
+
+def test_cli_demo_writes_table_figures_and_json(tmp_path):
+    result = cli('demo', '--out', str(tmp_path / 'out'), '--no-progress')
+    assert result.returncode == 0, result.stderr
+    assert 'conv2[' in result.stdout and 'exact' in result.stdout and 'tmab' in result.stdout
+    assert {p.name for p in (tmp_path / 'out').iterdir()} == {'comparison.png', 'exact.json', 'permutation.json', 'results.json', 'tmab.json'}
+
+def test_cli_reports_bad_input_without_a_traceback():
+    result = cli('filters', '--layers', 'fc', '--no-progress')
+    assert result.returncode != 0 and 'not a Conv2d' in result.stderr and 'Traceback' not in result.stderr
