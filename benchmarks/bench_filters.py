@@ -14,7 +14,7 @@ import torch
 from shapley_cnn.data import shared_mnist_folder
 from shapley_cnn.jobs import load_splits
 from shapley_cnn.models import train_model
-from shapley_cnn.filters import FilterGame, _hooks
+from shapley_cnn.filters import FilterGame, gate_forward
 from shapley_cnn.games import coalitions_from_indices
 from shapley_cnn.shapley import exact_shapley, permutation_shapley
 
@@ -25,15 +25,9 @@ def timed(fn):
 def captum_sampling(model, data, n_permutations, seed):
     "captum's ShapleyValueSampling over a gate per conv2 channel, metric accuracy."
     from captum.attr import ShapleyValueSampling
-    def forward(gates):
-        values = []
-        for row in gates:
-            with _hooks(model, {'conv2': lambda m, i, o: o * row[None, :, None, None]}), torch.no_grad():
-                values.append((model(data.images).argmax(1) == data.labels).double().mean())
-        return torch.stack(values)
     gates = torch.ones(1, 12)
     torch.manual_seed(seed)
-    return ShapleyValueSampling(forward).attribute(gates, baselines=torch.zeros_like(gates), n_samples=n_permutations).flatten()
+    return ShapleyValueSampling(gate_forward(model, data, 'conv2')).attribute(gates, baselines=torch.zeros_like(gates), n_samples=n_permutations).flatten()
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

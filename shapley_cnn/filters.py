@@ -16,7 +16,7 @@ from .data import ImageData
 
 # %% auto #0
 __all__ = ['METRICS', 'CHANNELWISE', 'accuracy', 'negative_loss', 'class_recall', 'group_accuracy', 'worst_group_accuracy',
-           'as_metric', 'conv_layers', 'FilterGame']
+           'as_metric', 'conv_layers', 'FilterGame', 'gate_forward']
 
 # %% ../nbs/05_filters.ipynb #ab67528a
 def accuracy(logits:Tensor, targets:Tensor)->Tensor:
@@ -236,3 +236,17 @@ def naive_value(self:FilterGame, coalitions:Tensor)->Tensor:
                 logits = self.model(self.images)
             values.append(self.metric(logits[None], self.targets))
     return torch.cat(values).double().cpu()
+
+# %% ../nbs/05_filters.ipynb #66da54af
+def gate_forward(model:nn.Module, data:ImageData, layer:str, channels:list[int]|None=None, metric=accuracy):
+    "A function of `[B, len(channels)]` gates returning `B` metric values, one full forward pass per row."
+    module = dict(model.named_modules())[layer]
+    channels = list(range(module.out_channels)) if channels is None else list(channels)
+    def forward(gates:Tensor)->Tensor:
+        values = []
+        for row in gates:
+            mask = torch.ones(module.out_channels, dtype=row.dtype); mask[channels] = row
+            with _hooks(model, {layer: lambda m, i, o: o * mask[None, :, None, None]}), torch.no_grad():
+                values.append(metric(model(data.images)[None], data.labels)[0])
+        return torch.stack(values)
+    return forward
