@@ -13,7 +13,7 @@
 import argparse, statistics, tempfile, time
 from pathlib import Path
 import torch
-from shapley_cnn.games import sparse_game
+from shapley_cnn.games import sparse_game, extremes
 from shapley_cnn.shapley import (exact_shapley, permutation_shapley, tmab_shapley, walk_permutations, random_permutations,
                                   RunningMoments, confidence_radius, undecided)
 
@@ -42,7 +42,7 @@ def batching_rows(n_permutations):
 
 def pilot_range(game, seed):
     "Range of the marginals in 100 permutations: the R given to both methods' confidence bounds."
-    ends = tuple(game(torch.stack([torch.zeros(game.n_players, dtype=torch.bool), torch.ones(game.n_players, dtype=torch.bool)])).tolist())
+    ends = extremes(game)
     perms = random_permutations(100, game.n_players, torch.Generator().manual_seed(10_000 + seed))
     marginals, _ = walk_permutations(game, perms, torch.ones_like(perms, dtype=torch.bool), ends)
     return (marginals.max() - marginals.min()).item()

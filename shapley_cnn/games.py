@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['Game', 'as_coalitions', 'members', 'evaluate', 'FunctionGame', 'SumGame', 'coalitions_from_indices',
+__all__ = ['Game', 'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame', 'coalitions_from_indices',
            'indices_from_coalitions', 'TabularGame', 'AdditiveGame', 'UnanimityGame', 'GloveGame', 'AirportGame',
            'WeightedVotingGame', 'sparse_game']
 
@@ -72,7 +72,13 @@ def _checked_value(game:Game, coalitions:Tensor)->Tensor:
         raise ValueError(f"{game.name}.value returned {values[i].item()} for the coalition {members(coalitions[i].cpu(), game.players)}; values must be finite")
     return values
 
-# %% ../nbs/00_games.ipynb #ddab9e6b
+# %% ../nbs/00_games.ipynb #115280b8
+def extremes(game:Game)->tuple[float, float]:
+    "`(v(empty), v(all players))`, evaluated in one call."
+    n = game.n_players
+    return tuple(evaluate(game, torch.stack([torch.zeros(n, dtype=torch.bool), torch.ones(n, dtype=torch.bool)])).tolist())
+
+# %% ../nbs/00_games.ipynb #86c3ea2b
 class FunctionGame(Game):
     "A game whose value function is `fn(coalitions) -> values`."
     def __init__(self, fn, n_players:int, players=None, name=None):
@@ -80,7 +86,7 @@ class FunctionGame(Game):
         self.fn = fn
     def value(self, coalitions): return self.fn(coalitions)
 
-# %% ../nbs/00_games.ipynb #1195a4e0
+# %% ../nbs/00_games.ipynb #d410fa62
 class SumGame(Game):
     "The game `v(S) = a(S) + b(S)`."
     def __init__(self, a:Game, b:Game):
@@ -89,7 +95,7 @@ class SumGame(Game):
         self.a, self.b = a, b
     def value(self, coalitions): return evaluate(self.a, coalitions) + evaluate(self.b, coalitions)
 
-# %% ../nbs/00_games.ipynb #4740c6b2
+# %% ../nbs/00_games.ipynb #f6051e4f
 def coalitions_from_indices(indices:Tensor, n_players:int)->Tensor:
     "Boolean coalitions whose bit patterns are `indices` (player `i` is bit `i`)."
     return (indices[:, None] >> torch.arange(n_players)) & 1 == 1
@@ -98,7 +104,7 @@ def indices_from_coalitions(coalitions:Tensor)->Tensor:
     "Integer index of each coalition: the sum of `2**i` over its members."
     return (coalitions.long() << torch.arange(coalitions.shape[1], device=coalitions.device)).sum(1)
 
-# %% ../nbs/00_games.ipynb #a05dce0b
+# %% ../nbs/00_games.ipynb #f5815a91
 class TabularGame(Game):
     "A game given by the values of all `2**n` coalitions, indexed as in `indices_from_coalitions`."
     def __init__(self, table, players=None, name=None):
@@ -121,7 +127,7 @@ class TabularGame(Game):
         "The table of any game (evaluates all `2**n` coalitions)."
         return cls(evaluate(game, coalitions_from_indices(torch.arange(2**game.n_players), game.n_players)), game.players, f"table of {game.name}")
 
-# %% ../nbs/00_games.ipynb #5e6de173
+# %% ../nbs/00_games.ipynb #5ed60c3e
 class AdditiveGame(Game):
     "`v(S) = sum of w_i over S`; the Shapley value of player `i` is `w_i`."
     def __init__(self, weights, players=None, name=None):
@@ -130,7 +136,7 @@ class AdditiveGame(Game):
     def value(self, coalitions): return coalitions.double() @ self.weights.to(coalitions.device)
     def shapley_values(self)->Tensor: return self.weights.clone()
 
-# %% ../nbs/00_games.ipynb #aa82daa7
+# %% ../nbs/00_games.ipynb #b7a972d2
 class UnanimityGame(Game):
     "`v(S) = sum of d_T over the carriers T contained in S`; `phi_i = sum of d_T/|T| over T containing i`."
     def __init__(self, n_players:int, carriers:list, dividends=None, players=None, name=None):
@@ -146,7 +152,7 @@ class UnanimityGame(Game):
     def shapley_values(self)->Tensor:
         return (self.carriers.double() / self.carriers.sum(1, keepdim=True)).T @ self.dividends
 
-# %% ../nbs/00_games.ipynb #68fbfbd3
+# %% ../nbs/00_games.ipynb #8a20a2ca
 def _shapley_weight(size:int, n:int)->float:
     "Weight of one coalition of `size` others in the Shapley formula: `size!(n-size-1)!/n!`."
     return 1 / (n * math.comb(n - 1, size))
@@ -168,7 +174,7 @@ class GloveGame(Game):
         return torch.tensor([self._scarce_share(self.n_left, self.n_right)] * self.n_left
                             + [self._scarce_share(self.n_right, self.n_left)] * self.n_right, dtype=torch.float64)
 
-# %% ../nbs/00_games.ipynb #37df4707
+# %% ../nbs/00_games.ipynb #85310fe4
 class AirportGame(Game):
     "`v(S) = max of the costs c_i over S` (0 for the empty coalition); Littlechild and Owen's closed form."
     def __init__(self, costs, players=None, name=None):
@@ -183,7 +189,7 @@ class AirportGame(Game):
         shares = (segments / torch.arange(self.n_players, 0, -1)).cumsum(0)
         return torch.empty_like(shares).scatter_(0, order, shares)
 
-# %% ../nbs/00_games.ipynb #e01ebceb
+# %% ../nbs/00_games.ipynb #a68552ec
 class WeightedVotingGame(Game):
     "`v(S) = 1` if the weights in `S` reach `quota`, else 0 (integer weights)."
     def __init__(self, weights, quota:int, players=None, name=None):
@@ -208,7 +214,7 @@ class WeightedVotingGame(Game):
         return sum(counts[s][wt] * _shapley_weight(s, self.n_players)
                    for s in range(len(others) + 1) for wt in range(lo, min(hi, total + 1)))
 
-# %% ../nbs/00_games.ipynb #9d6b5b3f
+# %% ../nbs/00_games.ipynb #f55a08d2
 def sparse_game(n_players:int, n_large:int=5, n_interactions:int|None=None, large:float=1.0, small:float=0.1, seed:int=0)->UnanimityGame:
     "A game with `n_large` players of value about `large` and the rest of value about `small`, with interactions."
     g = torch.Generator().manual_seed(seed)
