@@ -100,7 +100,7 @@ class _Plan:
         flat_linear = len(rest) == 2 and isinstance(rest[0], nn.Flatten) and isinstance(rest[1], nn.Linear)
         self.linear = rest[1] if flat_linear and not more_layers else None
 
-# %% ../nbs/05_filters.ipynb #19ac60db
+# %% ../nbs/05_filters.ipynb #092f2ff6
 class FilterGame(Game):
     "The filters (output channels) of conv `layers` of `model` as players; v(S) = `metric` on `data` with the others removed."
     def __init__(self, model:nn.Module, # a trained CNN (left unchanged: the game works on a copy)
@@ -120,6 +120,7 @@ class FilterGame(Game):
         self.layers = _check_layers(model, layers, channels)
         super().__init__(sum(map(len, self.layers.values())), [f"{l}[{c}]" for l, cs in self.layers.items() for c in cs],
                          name or f"FilterGame({type(model).__name__}, {', '.join(self.layers)}, {getattr(metric, '__name__', metric)} on {len(data)} images)")
+        self.data, self.reference, self.baseline, self.metric_name = data, reference or data, baseline, metric
         self.metric, self.device, self.max_memory = as_metric(metric, data), torch.device(device), max_memory_mb * 2**20
         self.model = copy.deepcopy(model).eval().requires_grad_(False).to(self.device)
         self.images, self.targets = data.images.to(self.device), data.labels.to(self.device)
@@ -224,7 +225,15 @@ def value(self:FilterGame, coalitions:Tensor)->Tensor:
             values.append(self.metric(logits, self.targets))
     return torch.cat(values).double().cpu()
 
-# %% ../nbs/05_filters.ipynb #4632216b
+# %% ../nbs/05_filters.ipynb #44ccf56a
+@patch
+def on(self:FilterGame, data:ImageData|None=None, metric=None, model:nn.Module|None=None)->FilterGame:
+    "This game on other `data`, with another `metric`, or for another `model` (baselines recomputed on the same reference)."
+    return FilterGame(self.model if model is None else model, self.data if data is None else data, list(self.layers),
+                      self.metric_name if metric is None else metric, self.baseline, self.reference, self.layers,
+                      self.device, self.max_memory // 2**20)
+
+# %% ../nbs/05_filters.ipynb #c1021ac0
 @patch
 def naive_value(self:FilterGame, coalitions:Tensor)->Tensor:
     "Values computed one coalition at a time, each with a full forward pass of the network."
@@ -237,7 +246,7 @@ def naive_value(self:FilterGame, coalitions:Tensor)->Tensor:
             values.append(self.metric(logits[None], self.targets))
     return torch.cat(values).double().cpu()
 
-# %% ../nbs/05_filters.ipynb #66da54af
+# %% ../nbs/05_filters.ipynb #7a257052
 def gate_forward(model:nn.Module, data:ImageData, layer:str, channels:list[int]|None=None, metric=accuracy):
     "A function of `[B, len(channels)]` gates returning `B` metric values, one full forward pass per row."
     module = dict(model.named_modules())[layer]

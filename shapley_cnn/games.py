@@ -11,9 +11,9 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['Game', 'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame', 'coalitions_from_indices',
-           'indices_from_coalitions', 'TabularGame', 'AdditiveGame', 'UnanimityGame', 'GloveGame', 'AirportGame',
-           'WeightedVotingGame', 'sparse_game']
+__all__ = ['Game', 'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame', 'SubGame',
+           'coalitions_from_indices', 'indices_from_coalitions', 'TabularGame', 'AdditiveGame', 'UnanimityGame',
+           'GloveGame', 'AirportGame', 'WeightedVotingGame', 'sparse_game']
 
 # %% ../nbs/00_games.ipynb #ae6af106
 class Game:
@@ -95,7 +95,26 @@ class SumGame(Game):
         self.a, self.b = a, b
     def value(self, coalitions): return evaluate(self.a, coalitions) + evaluate(self.b, coalitions)
 
-# %% ../nbs/00_games.ipynb #f6051e4f
+# %% ../nbs/00_games.ipynb #5857b5a4
+class SubGame(Game):
+    "The game of `game` on the players `keep` only: every other player is always absent."
+    def __init__(self, game:Game, keep): # player indices, or a boolean mask over `game`'s players
+        keep = torch.as_tensor(keep)
+        if keep.dtype == torch.bool:
+            if keep.shape != (game.n_players,): raise ValueError(f"A boolean mask of kept players must have shape [{game.n_players}], got {list(keep.shape)}")
+            keep = keep.nonzero().flatten()
+        keep = keep.long().flatten()
+        if len(keep) == 0: raise ValueError("A subgame needs at least one player")
+        if len(keep.unique()) != len(keep) or keep.min() < 0 or keep.max() >= game.n_players:
+            raise ValueError(f"Kept players must be distinct indices in 0..{game.n_players - 1}, got {keep.tolist()}")
+        super().__init__(len(keep), [game.players[i] for i in keep], f"{game.name} on {len(keep)} of its {game.n_players} players")
+        self.game, self.keep = game, keep
+    def value(self, coalitions):
+        full = torch.zeros(len(coalitions), self.game.n_players, dtype=torch.bool, device=coalitions.device)
+        full[:, self.keep.to(coalitions.device)] = coalitions
+        return evaluate(self.game, full)
+
+# %% ../nbs/00_games.ipynb #879d2832
 def coalitions_from_indices(indices:Tensor, n_players:int)->Tensor:
     "Boolean coalitions whose bit patterns are `indices` (player `i` is bit `i`)."
     return (indices[:, None] >> torch.arange(n_players)) & 1 == 1
@@ -104,7 +123,7 @@ def indices_from_coalitions(coalitions:Tensor)->Tensor:
     "Integer index of each coalition: the sum of `2**i` over its members."
     return (coalitions.long() << torch.arange(coalitions.shape[1], device=coalitions.device)).sum(1)
 
-# %% ../nbs/00_games.ipynb #f5815a91
+# %% ../nbs/00_games.ipynb #b7675791
 class TabularGame(Game):
     "A game given by the values of all `2**n` coalitions, indexed as in `indices_from_coalitions`."
     def __init__(self, table, players=None, name=None):
@@ -127,7 +146,7 @@ class TabularGame(Game):
         "The table of any game (evaluates all `2**n` coalitions)."
         return cls(evaluate(game, coalitions_from_indices(torch.arange(2**game.n_players), game.n_players)), game.players, f"table of {game.name}")
 
-# %% ../nbs/00_games.ipynb #5ed60c3e
+# %% ../nbs/00_games.ipynb #a1fbfacf
 class AdditiveGame(Game):
     "`v(S) = sum of w_i over S`; the Shapley value of player `i` is `w_i`."
     def __init__(self, weights, players=None, name=None):
@@ -136,7 +155,7 @@ class AdditiveGame(Game):
     def value(self, coalitions): return coalitions.double() @ self.weights.to(coalitions.device)
     def shapley_values(self)->Tensor: return self.weights.clone()
 
-# %% ../nbs/00_games.ipynb #b7a972d2
+# %% ../nbs/00_games.ipynb #dc852097
 class UnanimityGame(Game):
     "`v(S) = sum of d_T over the carriers T contained in S`; `phi_i = sum of d_T/|T| over T containing i`."
     def __init__(self, n_players:int, carriers:list, dividends=None, players=None, name=None):
@@ -152,7 +171,7 @@ class UnanimityGame(Game):
     def shapley_values(self)->Tensor:
         return (self.carriers.double() / self.carriers.sum(1, keepdim=True)).T @ self.dividends
 
-# %% ../nbs/00_games.ipynb #8a20a2ca
+# %% ../nbs/00_games.ipynb #7f75663d
 def _shapley_weight(size:int, n:int)->float:
     "Weight of one coalition of `size` others in the Shapley formula: `size!(n-size-1)!/n!`."
     return 1 / (n * math.comb(n - 1, size))
@@ -174,7 +193,7 @@ class GloveGame(Game):
         return torch.tensor([self._scarce_share(self.n_left, self.n_right)] * self.n_left
                             + [self._scarce_share(self.n_right, self.n_left)] * self.n_right, dtype=torch.float64)
 
-# %% ../nbs/00_games.ipynb #85310fe4
+# %% ../nbs/00_games.ipynb #e4cfe76b
 class AirportGame(Game):
     "`v(S) = max of the costs c_i over S` (0 for the empty coalition); Littlechild and Owen's closed form."
     def __init__(self, costs, players=None, name=None):
@@ -189,7 +208,7 @@ class AirportGame(Game):
         shares = (segments / torch.arange(self.n_players, 0, -1)).cumsum(0)
         return torch.empty_like(shares).scatter_(0, order, shares)
 
-# %% ../nbs/00_games.ipynb #a68552ec
+# %% ../nbs/00_games.ipynb #edb149ce
 class WeightedVotingGame(Game):
     "`v(S) = 1` if the weights in `S` reach `quota`, else 0 (integer weights)."
     def __init__(self, weights, quota:int, players=None, name=None):
@@ -214,7 +233,7 @@ class WeightedVotingGame(Game):
         return sum(counts[s][wt] * _shapley_weight(s, self.n_players)
                    for s in range(len(others) + 1) for wt in range(lo, min(hi, total + 1)))
 
-# %% ../nbs/00_games.ipynb #f55a08d2
+# %% ../nbs/00_games.ipynb #93c5447f
 def sparse_game(n_players:int, n_large:int=5, n_interactions:int|None=None, large:float=1.0, small:float=0.1, seed:int=0)->UnanimityGame:
     "A game with `n_large` players of value about `large` and the rest of value about `small`, with interactions."
     g = torch.Generator().manual_seed(seed)
