@@ -88,7 +88,7 @@ def build_architecture(name:str, # one of ARCHITECTURES
         _adapt_input(model, in_channels); _adapt_head(model, n_classes)
     return nn.Sequential(nn.Upsample(size=(32, 32), mode='bilinear', align_corners=False), model) if input_size < 32 else model
 
-# %% ../nbs/04_models.ipynb #5899b95a
+# %% ../nbs/04_models.ipynb #f7fc6e99
 MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN)
 
 def _fingerprint_data(data:ImageData)->str:
@@ -109,14 +109,26 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     path = cache_dir() / 'models' / f"{arch}-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}.pt"
     torch.manual_seed(seed)
     model = build()
-    if cache and path.exists():
-        model.load_state_dict(torch.load(path, weights_only=True))
+    if not cache:
+        _fit(model, train, valid, epochs, lr, patience, batch_size, seed, device, progress)
         return model.eval()
-    _fit(model, train, valid, epochs, lr, patience, batch_size, seed, device, progress)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix('.tmp'); torch.save(model.state_dict(), tmp); tmp.replace(path)
+    with _exclusive(path.with_suffix('.lock')):  # another process training the same model: wait for it, then load
+        if not path.exists():
+            _fit(model, train, valid, epochs, lr, patience, batch_size, seed, device, progress)
+            tmp = path.with_suffix('.tmp'); torch.save(model.state_dict(), tmp); tmp.replace(path)
+    model.load_state_dict(torch.load(path, weights_only=True))
     return model.eval()
+
+@contextlib.contextmanager
+def _exclusive(lock:Path):
+    "Hold an exclusive lock on the file `lock` (no-op where `fcntl` is missing, e.g. on Windows)."
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: yield; return
+    with open(lock, 'w') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(handle, fcntl.LOCK_UN)
 
 # %% ../nbs/04_models.ipynb #7c216e49
 def _fit(model, train, valid, epochs, lr, patience, batch_size, seed, device, progress):

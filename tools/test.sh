@@ -26,7 +26,9 @@ fi
 
 echo "== nbdev-test"
 flags=""; [ "${1:-}" = "--slow" ] && flags="--flags slow"
-nbdev-test --n-workers 2 --timing $flags
+# two notebooks at a time, one torch thread each (unless OMP_NUM_THREADS says otherwise): on a 2-core machine two
+# notebooks with two threads each fight over the cores and run several times slower than one thread each
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" nbdev-test --n-workers 2 --timing $flags
 
 echo "== pytest"
 python -m pytest -q tests
