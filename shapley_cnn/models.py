@@ -130,9 +130,12 @@ def _exclusive(lock:Path):
         try: yield
         finally: fcntl.flock(handle, fcntl.LOCK_UN)
 
-# %% ../nbs/04_models.ipynb #7c216e49
+# %% ../nbs/04_models.ipynb #0b9f2441
 def _fit(model, train, valid, epochs, lr, patience, batch_size, seed, device, progress):
-    from fastai.data.core import DataLoaders
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # fastai's imports still call torch.jit.script
+        from fastai.data.core import DataLoaders
     from fastai.learner import Learner
     from fastai.optimizer import Adam
     from fastai.metrics import accuracy

@@ -77,3 +77,23 @@ def test_each_filter_is_removed_once_and_costs_add_up():
 def test_auc_is_the_seeds_normalisation():
     assert auc([1, 1]) == pytest.approx(0.5)
     assert auc([1, 0, 1]) == pytest.approx(1 / 3)
+
+def test_taylor_on_two_layers_matches_autograd():
+    "Taylor scores of conv1 and conv2 at once, two filters removed, against a hand-written backward pass."
+    import copy
+    from shapley_cnn.games import SubGame
+    from shapley_cnn.pruning import Taylor
+    game = FilterGame(LENET, DATA, ['conv1', 'conv2'], 'loss')
+    alive = torch.ones(16, dtype=torch.bool); alive[[0, 7]] = False  # conv1[0] and conv2[3]
+    scores, evaluations = Taylor().scores(SubGame(game, alive), 0, 0)
+    net, acts = copy.deepcopy(LENET), {}
+    def zeroing(name, channel):
+        def hook(module, inputs, output):
+            output = output.clone(); output[:, channel] = 0; output.retain_grad(); acts[name] = output
+            return output
+        return hook
+    handles = [net.conv1.register_forward_hook(zeroing('conv1', 0)), net.conv2.register_forward_hook(zeroing('conv2', 3))]
+    torch.nn.functional.cross_entropy(net(DATA.images), DATA.labels, reduction='sum').backward()
+    for h in handles: h.remove()
+    expected = torch.cat([(acts[l] * acts[l].grad).mean((2, 3)).abs().mean(0) for l in ('conv1', 'conv2')]).double()[alive]
+    assert evaluations == 1 and torch.allclose(scores, expected, atol=1e-6)
