@@ -89,13 +89,13 @@ class TMAB(Criterion):
         bottom = tmab_shapley(negated, k=1, delta=self.delta, epsilon=self.epsilon, seed=seed, progress=False, max_permutations=self.max_permutations)
         return -bottom.values, bottom.n_evals
 
-# %% ../nbs/08_pruning.ipynb #5c5bf720
+# %% ../nbs/08_pruning.ipynb #f7a8c71b
 def _player_channels(game:FilterGame)->list[tuple[str, int]]:
     "(layer, channel) of each player of a filter game."
     return [(layer, c) for layer, channels in game.layers.items() for c in channels]
 
 def _masked_hooks(game:FilterGame, alive:Tensor, outputs:dict, grad:bool=False)->dict:
-    "Hooks that set the players not `alive` to their baseline and keep each layer's output in `outputs` (a leaf wanting gradients if `grad`)."
+    "Hooks that set the players not `alive` to their baseline and keep each layer's output in `outputs` (in the autograd graph if `grad`)."
     masks = game.masks(alive[None])
     def hook_for(layer):
         mask = _masking_hook(masks[layer], game.baselines[layer])
@@ -182,7 +182,7 @@ def auc(curve)->float:
     if curve.ndim != 1 or len(curve) < 2: raise ValueError(f"A pruning curve needs at least 2 points, got {len(curve)}")
     return float((curve.sum() - (curve[0] + curve[-1]) / 2) / len(curve))
 
-# %% ../nbs/08_pruning.ipynb #2b77c892
+# %% ../nbs/08_pruning.ipynb #1a10c622
 @dataclass
 class FineTune:
     "Fine-tune the network with fastai between pruning steps, removed filters held at their baseline."
@@ -194,8 +194,8 @@ class FineTune:
     def __call__(self, game:FilterGame, alive:Tensor, seed:int=0)->FilterGame:
         "The game of the fine-tuned network (same players, data and metric)."
         from shapley_cnn.models import _fit
-        model, masks = copy.deepcopy(game.model).requires_grad_(True), game.masks(alive[None])
-        with _hooks(model, {l: _masking_hook(m, game.baselines[l]) for l, m in masks.items()}):
+        model = copy.deepcopy(game.model).requires_grad_(True)
+        with _hooks(model, _masked_hooks(game, alive, {})):
             _fit(model, self.train, self.valid, self.epochs, self.lr, self.epochs, self.batch_size, seed, game.device, False)
         return game.on(model=model.eval())
 
