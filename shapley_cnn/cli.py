@@ -66,7 +66,7 @@ def prune_filters(data, criteria, trials, metric, baseline, model, layers, steps
     if out: print(f"\ncurves, AUC table and figures written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")
 
-# %% ../nbs/07_cli.ipynb #98723eed
+# %% ../nbs/07_cli.ipynb #d498b4cc
 def parser()->argparse.ArgumentParser:
     "The `shapley-cnn` argument parser."
     p = argparse.ArgumentParser(prog='shapley-cnn', description="Shapley values of the filters of convolutional networks.")
@@ -111,4 +111,4 @@ def main(argv=None):
                                                     args.permutations, args.finetune_epochs, args.seed, args.mnist_root, args.out, not args.no_progress, args.json)
         else: filters(args.data, args.model, args.layers, args.method, args.metric, args.baseline, args.permutations, args.k, args.seed,
                       args.mnist_root, args.out, not args.no_progress, args.json)
-    except (ValueError, TypeError) as e: sys.exit(f"shapley-cnn: error: {e}")
+    except (ValueError, TypeError, ConnectionError) as e: sys.exit(f"shapley-cnn: error: {e}")

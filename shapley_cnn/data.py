@@ -83,7 +83,7 @@ def _check_md5(path:Path):
     if expected and hashlib.md5(path.read_bytes()).hexdigest() != expected:
         raise ValueError(f"{path} does not have the md5 sum torchvision expects ({expected}): the file is damaged or not MNIST")
 
-# %% ../nbs/03_data.ipynb #63c65446
+# %% ../nbs/03_data.ipynb #a4cb7e54
 def cache_dir()->Path:
     "The user cache folder of shapley_cnn (`$SHAPLEY_CNN_CACHE`, or the XDG cache home)."
     from fastcore.xdg import xdg_cache_home
@@ -114,7 +114,10 @@ def _download_mnist()->dict[str, ImageData]:
     from torchvision.datasets import MNIST
     sets = {}
     for part in ('train', 'test'):
-        ds = MNIST(cache_dir() / 'data', train=part == 'train', download=True)
+        try: ds = MNIST(cache_dir() / 'data', train=part == 'train', download=True)
+        except (RuntimeError, OSError) as e:
+            raise ConnectionError(f"MNIST could not be downloaded ({str(e).splitlines()[0]}); offline, pass the folder that holds the IDX files "
+                                  f"(root=..., `--mnist-root` on the command line, or ${MNIST_ENV})") from e
         sets[part] = ImageData(ds.data.float()[:, None] / 255., ds.targets.long(), f"MNIST {part} (torchvision download)")
     return sets
 

@@ -65,3 +65,20 @@ def test_cli_demo_writes_table_figures_and_json(tmp_path):
 def test_cli_reports_bad_input_without_a_traceback():
     result = cli('filters', '--layers', 'fc', '--no-progress')
     assert result.returncode != 0 and 'not a Conv2d' in result.stderr and 'Traceback' not in result.stderr
+
+def test_cli_prune_help_and_bad_input():
+    assert '--criterion' in cli('prune', '--help').stdout
+    result = cli('prune', '--criterion', 'magnitude')
+    assert result.returncode != 0 and 'invalid choice' in result.stderr
+
+def test_offline_mnist_download_is_a_clear_error(tmp_path, monkeypatch):
+    "Without local files and without internet, MNIST fails with a message that says what to pass, not a traceback."
+    import torchvision.datasets
+    from shapley_cnn.cli import main
+    def offline(*args, **kwargs): raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://...")
+    monkeypatch.setattr(torchvision.datasets, 'MNIST', offline)
+    monkeypatch.delenv('SHAPLEY_CNN_MNIST', raising=False)
+    monkeypatch.setenv('SHAPLEY_CNN_CACHE', str(tmp_path / 'cache'))
+    monkeypatch.chdir(tmp_path)  # no ../shared/data/mnist above this folder
+    with pytest.raises(SystemExit) as info: main(['prune', '--data', 'mnist', '--out', '', '--no-progress'])
+    assert 'MNIST could not be downloaded' in str(info.value) and '--mnist-root' in str(info.value)
