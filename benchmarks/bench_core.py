@@ -6,16 +6,15 @@
 2. sampled marginals per second when permutation_shapley hands the game batches of coalitions, against one
    coalition per call (batch_size=1), on the same game with the same permutations;
 3. on a game with a few large and many small players, the coalition evaluations tmab_shapley needs to separate
-   the top k, against plain permutation sampling run until the same confidence bounds separate its top k (the
-   seed's comparison; it reports about 10x), and until its top k merely happens to be right (an oracle stop,
-   which needs the true answer to know when to stop).
+   the top k, against plain permutation sampling run until the same confidence bounds (the bound R the game
+   declares) separate its top k (Neuron Shapley's comparison; it reports about 10x), and until its top k merely
+   happens to be right (an oracle stop, which needs the true answer to know when to stop).
 """
 import argparse, statistics, tempfile, time
 from pathlib import Path
 import torch
-from shapley_cnn.games import sparse_game, extremes
-from shapley_cnn.shapley import (exact_shapley, permutation_shapley, tmab_shapley, walk_permutations, random_permutations,
-                                  RunningMoments, confidence_radius, undecided)
+from shapley_cnn.games import sparse_game
+from shapley_cnn.shapley import exact_shapley, permutation_shapley, tmab_shapley, RunningMoments, confidence_radius, undecided
 
 def timed(fn):
     start = time.perf_counter(); result = fn()
@@ -40,13 +39,6 @@ def batching_rows(n_permutations):
             ("  same permutations, one coalition per call (batch_size=1)", f"{rate(t_single):,.0f} marginals/s",
              f"batched / one-at-a-time = {t_single / t_batched:.0f}x")]
 
-def pilot_range(game, seed):
-    "Range of the marginals in 100 permutations: the R given to both methods' confidence bounds."
-    ends = extremes(game)
-    perms = random_permutations(100, game.n_players, torch.Generator().manual_seed(10_000 + seed))
-    marginals, _ = walk_permutations(game, perms, torch.ones_like(perms, dtype=torch.bool), ends)
-    return (marginals.max() - marginals.min()).item()
-
 def separated(estimate, k, value_range, delta=0.05, epsilon=1e-4):
     "Do the confidence bounds of the estimate (TMAB's rule) separate its top k from the rest?"
     moments = RunningMoments(len(estimate))
@@ -67,8 +59,8 @@ def tmab_rows(n_players, n_large, k, seeds):
     tmab_evals, certain_evals, oracle_evals, tmab_right = [], [], [], 0
     with tempfile.TemporaryDirectory() as folder:
         for seed in seeds:
-            R = pilot_range(game, seed)
-            tmab = tmab_shapley(game, k=k, seed=seed, progress=False, max_permutations=50_000, value_range=R)
+            R = game.marginal_range  # the bound the game declares, given to both methods' confidence intervals
+            tmab = tmab_shapley(game, k=k, seed=seed, progress=False, max_permutations=50_000)
             tmab_right += set(tmab.top(k).index) == truth
             tmab_evals.append(tmab.n_evals)
             certain_evals.append(mc_until(game, seed, lambda e: separated(e, k, R), budgets, Path(folder) / f"certain{seed}.npz"))

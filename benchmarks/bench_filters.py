@@ -2,19 +2,17 @@
 
     python benchmarks/bench_filters.py [--images 1000] [--permutations 50]
 
-Data: the MNIST Shapley split (1,000 of MNIST's test images) where ../shared/data/mnist or $SHAPLEY_CNN_MNIST has
-the files, else the digits. LeNet-1 is trained on the matching train split (cached after the first run).
+Data: the MNIST Shapley split (1,000 of MNIST's test images) where $SHAPLEY_CNN_MNIST names the MNIST folder, else
+the digits. LeNet-1 is trained on the matching train split (cached after the first run).
 1. exact_shapley on FilterGame (all 4,096 coalitions, prefix cached, batched) against the naive way: one full forward
    pass per coalition, nothing cached (FilterGame.naive_value), over the same 4,096 coalitions;
 2. permutation_shapley against captum's ShapleyValueSampling with the same number of permutations, captum's forward
    function gating conv2's channels with a hook (one coalition per forward pass, captum's default).
 """
-import argparse, time
+import argparse, os, time
 import torch
-from shapley_cnn.data import shared_mnist_folder
-from shapley_cnn.jobs import load_splits
-from shapley_cnn.models import train_model
-from shapley_cnn.filters import FilterGame, gate_forward
+from shapley_cnn.experiment import Experiment
+from shapley_cnn.filters import gate_forward
 from shapley_cnn.games import coalitions_from_indices
 from shapley_cnn.shapley import exact_shapley, permutation_shapley
 
@@ -27,18 +25,17 @@ def captum_sampling(model, data, n_permutations, seed):
     from captum.attr import ShapleyValueSampling
     gates = torch.ones(1, 12)
     torch.manual_seed(seed)
-    return ShapleyValueSampling(gate_forward(model, data, 'conv2')).attribute(gates, baselines=torch.zeros_like(gates), n_samples=n_permutations).flatten()
+    forward = gate_forward(model, data, 'conv2')
+    return ShapleyValueSampling(forward).attribute(gates, baselines=torch.zeros_like(gates), n_samples=n_permutations).flatten()
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--images', type=int, default=1000, help='images in the Shapley set (default: %(default)s)')
     parser.add_argument('--permutations', type=int, default=50, help='permutations for the sampling comparison (default: %(default)s)')
     args = parser.parse_args()
-    data = 'mnist' if shared_mnist_folder() else 'digits'
-    splits = load_splits(data)
-    model = train_model('lenet1', splits['train'], splits['valid'], progress=False)
-    shapley_set = splits['shapley'].subset(range(min(args.images, len(splits['shapley']))))
-    game = FilterGame(model, shapley_set, 'conv2', 'accuracy')
+    setup = Experiment('mnist' if os.environ.get('SHAPLEY_CNN_MNIST') else 'digits', progress=False)
+    shapley_set = setup.splits['shapley'].subset(range(min(args.images, len(setup.splits['shapley']))))
+    game = setup.game().on(shapley_set)
 
     exact, t_exact = timed(lambda: exact_shapley(game))
     everything = coalitions_from_indices(torch.arange(2 ** 12), 12)

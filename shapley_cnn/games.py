@@ -9,11 +9,12 @@ from __future__ import annotations
 import math, itertools
 import torch
 from torch import Tensor
+from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['Game', 'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame', 'SubGame',
-           'coalitions_from_indices', 'indices_from_coalitions', 'TabularGame', 'AdditiveGame', 'UnanimityGame',
-           'GloveGame', 'AirportGame', 'WeightedVotingGame', 'sparse_game']
+__all__ = ['Game', 'check_count', 'progress_iter', 'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame',
+           'SubGame', 'coalitions_from_indices', 'indices_from_coalitions', 'TabularGame', 'AdditiveGame',
+           'UnanimityGame', 'GloveGame', 'AirportGame', 'WeightedVotingGame', 'sparse_game']
 
 # %% ../nbs/00_games.ipynb #ae6af106
 class Game:
@@ -28,6 +29,8 @@ class Game:
         if len(players) != n_players: raise ValueError(f"{len(players)} player names given for {n_players} players")
         self.n_players, self.players, self.name = n_players, players, name or type(self).__name__
 
+    marginal_range:float|None = None # a bound on max - min of any player's marginals; None where unknown
+
     def value(self, coalitions:Tensor)->Tensor:
         "Values of a batch of coalitions; subclasses implement this."
         raise NotImplementedError(f"{type(self).__name__} must implement `value(coalitions)`")
@@ -35,6 +38,20 @@ class Game:
     def __call__(self, coalitions:Tensor)->Tensor: return evaluate(self, coalitions)
     def __add__(self, other:Game)->Game: return SumGame(self, other)
     def __repr__(self): return f"{self.name}(n_players={self.n_players})"
+
+# %% ../nbs/00_games.ipynb #5d2b81a4
+def check_count(count, # the value to check
+                name:str): # its name, for the message
+    "Raise a `ValueError` unless `count` is a positive int."
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"{name} must be a positive int, got {count!r}")
+
+# %% ../nbs/00_games.ipynb #1c9e6b4d
+def progress_iter(items, # what to iterate over
+                  display:bool=True, # show the bar
+                  **kwargs): # more arguments of fastprogress's `progress_bar` (`leave`, `total`, ...)
+    "`items` with a fastprogress bar when `display`, else `items` themselves."
+    return progress_bar(items, display=display, **kwargs) if display else items
 
 # %% ../nbs/00_games.ipynb #5fbe7b4e
 def as_coalitions(coalitions, n_players:int)->Tensor:
@@ -81,9 +98,13 @@ def extremes(game:Game)->tuple[float, float]:
 # %% ../nbs/00_games.ipynb #86c3ea2b
 class FunctionGame(Game):
     "A game whose value function is `fn(coalitions) -> values`."
-    def __init__(self, fn, n_players:int, players=None, name=None):
+    def __init__(self, fn, # batched value function: `[B, n_players]` booleans -> `[B]` values
+                 n_players:int, # number of players
+                 players=None, # player names
+                 name=None, # a name for messages
+                 marginal_range:float|None=None): # a bound on the spread of the marginals, if known
         super().__init__(n_players, players, name or getattr(fn, '__name__', None))
-        self.fn = fn
+        self.fn, self.marginal_range = fn, marginal_range
     def value(self, coalitions): return self.fn(coalitions)
 
 # %% ../nbs/00_games.ipynb #d410fa62
@@ -93,6 +114,7 @@ class SumGame(Game):
         if a.n_players != b.n_players: raise ValueError(f"Cannot add games with {a.n_players} and {b.n_players} players")
         super().__init__(a.n_players, a.players, f"({a.name} + {b.name})")
         self.a, self.b = a, b
+        if None not in (a.marginal_range, b.marginal_range): self.marginal_range = a.marginal_range + b.marginal_range
     def value(self, coalitions): return evaluate(self.a, coalitions) + evaluate(self.b, coalitions)
 
 # %% ../nbs/00_games.ipynb #5857b5a4
@@ -109,6 +131,7 @@ class SubGame(Game):
             raise ValueError(f"Kept players must be distinct indices in 0..{game.n_players - 1}, got {keep.tolist()}")
         super().__init__(len(keep), [game.players[i] for i in keep], f"{game.name} on {len(keep)} of its {game.n_players} players")
         self.game, self.keep = game, keep
+        self.marginal_range = game.marginal_range  # a subgame's marginals are some of the game's
     def value(self, coalitions):
         full = torch.zeros(len(coalitions), self.game.n_players, dtype=torch.bool, device=coalitions.device)
         full[:, self.keep.to(coalitions.device)] = coalitions
@@ -134,6 +157,16 @@ class TabularGame(Game):
         self.table = table
     def value(self, coalitions): return self.table[indices_from_coalitions(coalitions.cpu())]
 
+    @property
+    def marginal_range(self)->float:
+        "The exact largest spread of one player's marginals, read off the table."
+        idx, spreads = torch.arange(2**self.n_players), []
+        for i in range(self.n_players):
+            without = idx[(idx >> i) & 1 == 0]
+            marginals = self.table[without | (1 << i)] - self.table[without]
+            spreads.append((marginals.max() - marginals.min()).item())
+        return max(spreads)
+
     @classmethod
     def random(cls, n_players:int, seed:int=0, normalized:bool=True):
         "A random game with standard normal values (and `v(empty) = 0` if `normalized`)."
@@ -152,6 +185,7 @@ class AdditiveGame(Game):
     def __init__(self, weights, players=None, name=None):
         self.weights = torch.as_tensor(weights, dtype=torch.float64).flatten()
         super().__init__(len(self.weights), players, name)
+    marginal_range = 0. # a player always adds its weight
     def value(self, coalitions): return coalitions.double() @ self.weights.to(coalitions.device)
     def shapley_values(self)->Tensor: return self.weights.clone()
 
@@ -170,6 +204,10 @@ class UnanimityGame(Game):
         return (missing == 0).double() @ self.dividends.to(coalitions.device)
     def shapley_values(self)->Tensor:
         return (self.carriers.double() / self.carriers.sum(1, keepdim=True)).T @ self.dividends
+    @property
+    def marginal_range(self)->float:
+        "Player i adds the dividends of some carriers that contain it: a spread of at most the sum of their sizes."
+        return (self.carriers.double().T @ self.dividends.abs()).max().item()
 
 # %% ../nbs/00_games.ipynb #7f75663d
 def _shapley_weight(size:int, n:int)->float:
@@ -182,6 +220,7 @@ class GloveGame(Game):
         if n_left < 1 or n_right < 1: raise ValueError("A glove game needs at least one left and one right glove")
         self.n_left, self.n_right = n_left, n_right
         super().__init__(n_left + n_right, [f"L{i}" for i in range(n_left)] + [f"R{i}" for i in range(n_right)], name)
+    marginal_range = 1. # a glove completes one pair or none
     def value(self, coalitions):
         return torch.minimum(coalitions[:, :self.n_left].sum(1), coalitions[:, self.n_left:].sum(1)).double()
     def _scarce_share(self, mine:int, theirs:int)->float:
@@ -200,6 +239,8 @@ class AirportGame(Game):
         self.costs = torch.as_tensor(costs, dtype=torch.float64).flatten()
         if (self.costs < 0).any(): raise ValueError("Runway costs must be non-negative")
         super().__init__(len(self.costs), players, name)
+    @property
+    def marginal_range(self)->float: return self.costs.max().item() # a plane adds between 0 and its cost
     def value(self, coalitions):
         return torch.where(coalitions, self.costs.to(coalitions.device), 0.).amax(1)
     def shapley_values(self)->Tensor:
@@ -216,6 +257,7 @@ class WeightedVotingGame(Game):
         if any(w < 0 for w in self.weights): raise ValueError("Voting weights must be non-negative integers")
         self.quota = int(quota)
         super().__init__(len(self.weights), players, name)
+    marginal_range = 1. # a vote turns a losing coalition into a winning one, or changes nothing
     def value(self, coalitions):
         return (coalitions.long() @ torch.tensor(self.weights, device=coalitions.device) >= self.quota).double()
     def shapley_values(self)->Tensor:

@@ -15,12 +15,13 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
-from .games import Game, evaluate, extremes, coalitions_from_indices
+from .games import Game, evaluate, extremes, coalitions_from_indices, check_count, progress_iter
 
 # %% auto #0
-__all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'ShapleyValues', 'shapley_weights', 'exact_shapley', 'Truncation',
-           'data_truncation', 'neuron_truncation', 'walk_permutations', 'RunningMoments', 'random_permutations',
-           'Checkpoint', 'permutation_shapley', 'confidence_radius', 'undecided', 'tmab_shapley']
+__all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights', 'exact_shapley',
+           'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'RunningMoments',
+           'random_permutations', 'Checkpoint', 'permutation_shapley', 'confidence_radius', 'undecided', 'tmab_shapley',
+           'estimate']
 
 # %% ../nbs/01_shapley.ipynb #90f18a74
 @dataclass
@@ -111,7 +112,7 @@ def exact_shapley(game:Game, # the game
     w_in, w_out = shapley_weights(n)
     phi = torch.zeros(n, dtype=torch.float64)
     starts = range(0, 2**n, batch_size)
-    for start in (progress_bar(starts) if progress else starts):
+    for start in progress_iter(starts, progress):
         coalitions = coalitions_from_indices(torch.arange(start, min(start + batch_size, 2**n)), n)
         values, sizes = evaluate(game, coalitions), coalitions.sum(1)
         phi += coalitions.double().T @ (values * w_in[sizes]) - (~coalitions).double().T @ (values * w_out[sizes])
@@ -123,8 +124,8 @@ def _check_batch_size(batch_size):
 # %% ../nbs/01_shapley.ipynb #215c9412
 @dataclass
 class Truncation:
-    "Stop a permutation walk once its value stays within `tolerance` of `level` for `patience` steps in a row."
-    tolerance: float # how close to `level` counts as reached
+    "Stop a walk once its value has reached `level` (within `tolerance`) for `patience` steps in a row."
+    tolerance: float # 'add': within this of `level`; 'remove': at most this above `level`
     patience: int = 1 # consecutive evaluated steps within tolerance before the walk stops
     level: float|None = None # the level; None means v(N), only with walk='add'
     walk: str = 'add' # 'add': from the empty coalition up; 'remove': from all players down
@@ -140,7 +141,7 @@ def data_truncation(tolerance:float, patience:int=1)->Truncation:
     return Truncation(tolerance, patience, None, 'add')
 
 def neuron_truncation(dead_level:float, tolerance:float, patience:int=6)->Truncation:
-    "Neuron Shapley's rule: remove players until the value is within `tolerance` of `dead_level` `patience` times in a row."
+    "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance`, `patience` times in a row."
     return Truncation(tolerance, patience, dead_level, 'remove')
 
 # %% ../nbs/01_shapley.ipynb #0903296a
@@ -193,7 +194,8 @@ class _TruncationState:
             values[~self.alive, j] = self.frozen[~self.alive]
             v = values[:, j]
             known = self.alive & ~v.isnan()
-            near = known & ((v - self.level).abs() <= self.rule.tolerance)
+            gap = v - self.level  # 'add' walks approach v(N) from either side; a dead network may fall far below
+            near = known & ((gap.abs() if self.rule.walk == 'add' else gap) <= self.rule.tolerance)
             self.run = torch.where(near, self.run + 1, torch.where(known, 0, self.run))
             stop = self.alive & (self.run >= self.rule.patience)
             self.frozen[stop] = v[stop]
@@ -276,7 +278,7 @@ def permutation_shapley(game:Game, # the game
                         batch_size:int=4096, # coalitions per call of the game
                        )->ShapleyValues:
     "Monte Carlo Shapley values from random permutations, evaluated in batches."
-    _check_count(n_permutations, 'n_permutations')
+    check_count(n_permutations, 'n_permutations')
     if antithetic and n_permutations % 2: raise ValueError(f"Antithetic sampling walks permutations in pairs: n_permutations must be even, got {n_permutations}")
     _check_batch_size(batch_size)
     n, ends = game.n_players, extremes(game)
@@ -284,7 +286,7 @@ def permutation_shapley(game:Game, # the game
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'permutation', **params), seed, checkpoint)
     per_round = 2 * max(1, batch_size // (2 * (n + 1)))
     rounds = range(math.ceil(max(n_permutations - run.done, 0) / per_round))
-    for _ in (progress_bar(rounds) if progress and len(rounds) else rounds):
+    for _ in progress_iter(rounds, progress and len(rounds) > 0):
         count = min(per_round, n_permutations - run.done)
         perms = random_permutations(count // 2 if antithetic else count, n, run.generator)
         if antithetic: perms = torch.cat([perms, perms.flip(1)])
@@ -293,9 +295,6 @@ def permutation_shapley(game:Game, # the game
         run.moments.add(marginals)
         run.advance(count, n_evals)
     return run.result('permutation', dict(n_permutations=run.done, **params))
-
-def _check_count(count, name):
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1: raise ValueError(f"{name} must be a positive int, got {count!r}")
 
 # %% ../nbs/01_shapley.ipynb #5171a337
 class _SamplingRun:
@@ -356,7 +355,7 @@ def tmab_shapley(game:Game, # the game
                  max_permutations:int=10_000, # budget: stop after this many permutations
                  round_size:int=16, # permutations per round between updates of the undecided set
                  batch_size:int=4096, # coalitions per call of the game
-                 value_range:float|None=None, # range R of the marginals; None: the spread seen so far
+                 value_range:float|None=None, # a bound R on the spread of any player's marginals; None: the game's
                 )->ShapleyValues:
     "Truncated multi-armed bandit Shapley (Neuron Shapley, Algorithm 1): sample until the top `k` are separated."
     n = game.n_players
@@ -364,14 +363,15 @@ def tmab_shapley(game:Game, # the game
     if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
     if not epsilon >= 0: raise ValueError(f"epsilon must be >= 0, got {epsilon}")
     if bound not in ('bernstein', 'hoeffding'): raise ValueError(f"bound must be 'bernstein' or 'hoeffding', got {bound!r}")
-    for count, name in ((max_permutations, 'max_permutations'), (round_size, 'round_size')): _check_count(count, name)
+    for count, name in ((max_permutations, 'max_permutations'), (round_size, 'round_size')): check_count(count, name)
     _check_batch_size(batch_size)
+    value_range = _value_range(game, value_range)
     ends = extremes(game)
-    params = dict(k=k, delta=delta, epsilon=epsilon, bound=bound, truncation=_truncation_params(truncation), seed=seed, round_size=round_size, value_range=value_range)
+    params = dict(k=k, delta=delta, epsilon=epsilon, bound=bound, truncation=_truncation_params(truncation), seed=seed,
+                  round_size=round_size, value_range=value_range)
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'tmab', **params), seed, checkpoint,
-                       active=torch.ones(n, dtype=torch.bool), spread=torch.tensor([math.inf, -math.inf], dtype=torch.float64))
-    spread = lambda: value_range if value_range is not None else (run.extra['spread'][1] - run.extra['spread'][0]).item()
-    radius = lambda: confidence_radius(run.moments, spread(), delta, bound)
+                       active=torch.ones(n, dtype=torch.bool))
+    radius = lambda: confidence_radius(run.moments, value_range, delta, bound)
     bar = progress_bar(range(math.ceil(max_permutations / round_size))) if progress else None
     if bar is not None: bar.update(0)
     while run.extra['active'].any() and run.done < max_permutations:
@@ -380,8 +380,28 @@ def tmab_shapley(game:Game, # the game
         wanted = run.extra['active'].expand(count, n)
         marginals, n_evals = walk_permutations(game, perms, wanted, ends, truncation, batch_size)
         run.moments.add(marginals, wanted)
-        run.extra['spread'] = torch.stack([torch.minimum(run.extra['spread'][0], marginals[wanted].min()), torch.maximum(run.extra['spread'][1], marginals[wanted].max())])
         run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
         run.advance(count, n_evals)
         if bar is not None: bar.update(math.ceil(run.done / round_size)); bar.comment = f"{int(run.extra['active'].sum())} undecided"
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params), radius())
+
+# %% ../nbs/01_shapley.ipynb #4e8d2a61
+def _value_range(game:Game, value_range:float|None)->float:
+    "The bound R the confidence intervals use: the one given, else the one the game declares."
+    value_range = game.marginal_range if value_range is None else value_range
+    if value_range is None:
+        raise ValueError(f"tmab_shapley needs a bound R on the spread of the marginal contributions, and {game.name} declares "
+                         "none (its `marginal_range` is None): pass value_range=R. For an accuracy, R = 2 (marginals lie in "
+                         "[-1, 1]). Too small an R makes the intervals too narrow and the top k may be wrong.")
+    if not value_range >= 0: raise ValueError(f"value_range must be >= 0, got {value_range}")
+    return float(value_range)
+
+# %% ../nbs/01_shapley.ipynb #9e3c7a42
+ESTIMATORS = dict(exact=exact_shapley, permutation=permutation_shapley, tmab=tmab_shapley)
+
+def estimate(game:Game, # the game
+             method:str, # a key of `ESTIMATORS`: 'exact', 'permutation' or 'tmab'
+             **options)->ShapleyValues: # the estimator's own arguments (`n_permutations`, `k`, `seed`, ...)
+    "Shapley values of `game` by the estimator registered under `method`."
+    if method not in ESTIMATORS: raise ValueError(f"Unknown method {method!r}: use one of {', '.join(ESTIMATORS)}")
+    return ESTIMATORS[method](game, **options)

@@ -26,6 +26,7 @@ CASES = [  # (what the user did, call, exception, words the message must contain
     ("zero permutations", lambda: permutation_shapley(glove, 0), ValueError, "n_permutations must be a positive int"),
     ("negative permutations", lambda: permutation_shapley(glove, -5), ValueError, "n_permutations must be a positive int"),
     ("an odd number of antithetic permutations", lambda: permutation_shapley(glove, 7, antithetic=True), ValueError, "must be even"),
+    ("TMAB on a game that declares no bound on its marginals", lambda: tmab_shapley(FunctionGame(lambda c: c.sum(1).double(), 3), k=1), ValueError, "pass value_range=R"),
     ("a zero TMAB budget", lambda: tmab_shapley(glove, k=1, max_permutations=0), ValueError, "max_permutations must be a positive int"),
     ("a zero batch size", lambda: exact_shapley(glove, batch_size=0), ValueError, "batch_size must be a positive int"),
     ("exact values for too many players", lambda: exact_shapley(sparse_game(40)), ValueError, "Use permutation_shapley or tmab_shapley"),

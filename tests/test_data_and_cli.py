@@ -1,13 +1,13 @@
 "Data loading (digits, MNIST from local IDX files), filter-game bad input, and the shapley-cnn command line."
-import gzip, shutil, subprocess, sys
+import gzip, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest, torch
-from shapley_cnn.data import load_digits, load_mnist, shared_mnist_folder, split_data, MNIST_SPLIT
+from shapley_cnn.data import load_digits, load_mnist, split_data, MNIST_SPLIT
 from shapley_cnn.models import LeNet1
 from shapley_cnn.filters import FilterGame
 
-MNIST = shared_mnist_folder()
-needs_mnist = pytest.mark.skipif(MNIST is None, reason="no ../shared/data/mnist on this machine")
+MNIST = Path(os.environ['SHAPLEY_CNN_MNIST']) if os.environ.get('SHAPLEY_CNN_MNIST') else None
+needs_mnist = pytest.mark.skipif(MNIST is None, reason="$SHAPLEY_CNN_MNIST names no folder with the MNIST test files")
 
 def test_digits_load_at_28x28():
     digits = load_digits()
@@ -32,14 +32,24 @@ def test_a_damaged_mnist_file_is_refused(tmp_path):
     (tmp_path / 't10k-labels-idx1-ubyte.gz').write_bytes(gzip.compress(b'not mnist'))
     with pytest.raises(ValueError, match='md5'): load_mnist(tmp_path)
 
-def test_no_mnist_files_is_a_clear_error(tmp_path):
+def test_no_mnist_files_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match='No MNIST files found'): load_mnist(tmp_path)
+    monkeypatch.delenv('SHAPLEY_CNN_MNIST', raising=False)
+    with pytest.raises(ValueError, match='No MNIST folder given'): load_mnist()
+
+@needs_mnist
+def test_mnist_root_argument_wins_over_the_environment(tmp_path, monkeypatch):
+    "The precedence --help states: the folder passed in, then $SHAPLEY_CNN_MNIST, then a download."
+    monkeypatch.setenv('SHAPLEY_CNN_MNIST', str(tmp_path))  # an empty folder
+    assert len(load_mnist(MNIST)['test']) == 10_000
+    with pytest.raises(ValueError, match='No MNIST files found'): load_mnist()
 
 @pytest.mark.parametrize("kwargs,words", [
     (dict(layers='conv9'), "No layer named 'conv9'"),
     (dict(layers='fc'), 'not a Conv2d'),
     (dict(layers='conv2', metric='f1'), 'Unknown metric'),
     (dict(layers='conv2', baseline='noise'), "'zero' or 'mean'"),
+    (dict(layers='conv2', baseline='mean'), "needs reference="),
 ])
 def test_filter_game_bad_input(kwargs, words):
     with pytest.raises(ValueError, match=words): FilterGame(LeNet1(), load_digits().subset(range(20)), **kwargs)
@@ -79,6 +89,5 @@ def test_offline_mnist_download_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(torchvision.datasets, 'MNIST', offline)
     monkeypatch.delenv('SHAPLEY_CNN_MNIST', raising=False)
     monkeypatch.setenv('SHAPLEY_CNN_CACHE', str(tmp_path / 'cache'))
-    monkeypatch.chdir(tmp_path)  # no ../shared/data/mnist above this folder
     with pytest.raises(SystemExit) as info: main(['prune', '--data', 'mnist', '--out', '', '--no-progress'])
     assert 'MNIST could not be downloaded' in str(info.value) and '--mnist-root' in str(info.value)

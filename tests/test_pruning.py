@@ -4,7 +4,9 @@ from hypothesis import given, settings, strategies as st
 from shapley_cnn.data import ImageData
 from shapley_cnn.models import LeNet1, DigitCNN
 from shapley_cnn.filters import FilterGame
-from shapley_cnn.pruning import remove_filters, masked_logits, prune, compare_criteria, auc, Hybrid, Random, Exact, LeaveOneOut
+from shapley_cnn.criteria import masked_logits, Hybrid, Random, Exact, LeaveOneOut, Taylor
+from shapley_cnn.pruning import prune, compare_criteria, auc
+from shapley_cnn.removal import remove_filters
 
 torch.manual_seed(0)
 DATA = ImageData(torch.rand(40, 1, 28, 28), torch.arange(40) % 10, 'uniform noise, 40 images')
@@ -74,7 +76,7 @@ def test_each_filter_is_removed_once_and_costs_add_up():
     assert runs['Leave-one-out'][0].steps.evaluations.tolist() == [0, 13, 12, 11, 10, 9]
     assert prune(game, Random(), DATA, steps=5, seed=1, progress=False).removed == runs['Random'][1].removed  # a trial is repeatable
 
-def test_auc_is_the_seeds_normalisation():
+def test_auc_is_the_thesis_normalisation():
     assert auc([1, 1]) == pytest.approx(0.5)
     assert auc([1, 0, 1]) == pytest.approx(1 / 3)
 
@@ -82,7 +84,6 @@ def test_taylor_on_two_layers_matches_autograd():
     "Taylor scores of conv1 and conv2 at once, two filters removed, against a hand-written backward pass."
     import copy
     from shapley_cnn.games import SubGame
-    from shapley_cnn.pruning import Taylor
     game = FilterGame(LENET, DATA, ['conv1', 'conv2'], 'loss')
     alive = torch.ones(16, dtype=torch.bool); alive[[0, 7]] = False  # conv1[0] and conv2[3]
     scores, evaluations = Taylor().scores(SubGame(game, alive), 0, 0)

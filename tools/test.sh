@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
+# the MNIST test files beside the project, where a machine has them; the library itself only reads $SHAPLEY_CNN_MNIST
+if [ -z "${SHAPLEY_CNN_MNIST:-}" ] && [ -d ../shared/data/mnist ]; then
+  SHAPLEY_CNN_MNIST="$(cd ../shared/data/mnist && pwd)"; export SHAPLEY_CNN_MNIST
+fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 . "$VENV/bin/activate"
 python -m pip install -q --upgrade pip
