@@ -48,7 +48,8 @@ MAX_TABLE_PLAYERS = 16
 
 def _table(game:Game)->Tensor:
     if game.n_players > MAX_TABLE_PLAYERS:
-        raise ValueError(f"Finding null or symmetric players of {game.name} needs all 2**{game.n_players} coalitions; this check is limited to {MAX_TABLE_PLAYERS} players")
+        raise ValueError(f"Finding null or symmetric players of {game.name} needs all 2**{game.n_players} "
+                         f"coalitions; this check is limited to {MAX_TABLE_PLAYERS} players")
     return game.table if isinstance(game, TabularGame) else TabularGame.of(game).table
 
 def _without(n:int, *players)->Tensor:
@@ -60,13 +61,15 @@ def _without(n:int, *players)->Tensor:
 def null_players(game:Game, atol:float=1e-12)->list[int]:
     "Players who add nothing to any coalition."
     table, n = _table(game), game.n_players
-    return [i for i in range(n) if torch.allclose(table[_without(n, i) | (1 << i)], table[_without(n, i)], rtol=0, atol=atol)]
+    return [i for i in range(n) if torch.allclose(table[_without(n, i) | (1 << i)], table[_without(n, i)], rtol=0,
+                                                  atol=atol)]
 
 def symmetric_pairs(game:Game, atol:float=1e-12)->list[tuple[int, int]]:
     "Pairs of players who add the same to every coalition containing neither."
     table, n = _table(game), game.n_players
     return [(i, j) for i, j in itertools.combinations(range(n), 2)
-            if torch.allclose(table[_without(n, i, j) | (1 << i)], table[_without(n, i, j) | (1 << j)], rtol=0, atol=atol)]
+            if torch.allclose(table[_without(n, i, j) | (1 << i)], table[_without(n, i, j) | (1 << j)], rtol=0,
+                              atol=atol)]
 
 # %% ../nbs/02_axioms.ipynb #653394c4
 def check_null_player(values:ShapleyValues, game:Game, tol:float|None=None)->AxiomCheck:
@@ -79,15 +82,20 @@ def check_symmetry(values:ShapleyValues, game:Game, tol:float|None=None)->AxiomC
     "Do symmetric players get equal values?"
     pairs = torch.tensor(symmetric_pairs(game), dtype=torch.long).reshape(-1, 2)
     i, j = pairs[:, 0], pairs[:, 1]
-    return _verdict('symmetry', (values.values[i] - values.values[j]).abs(), _tolerance(values.stderr[i] ** 2 + values.stderr[j] ** 2, tol),
+    return _verdict('symmetry', (values.values[i] - values.values[j]).abs(),
+                    _tolerance(values.stderr[i] ** 2 + values.stderr[j] ** 2, tol),
                     f"{len(pairs)} symmetric pairs")
 
 # %% ../nbs/02_axioms.ipynb #f8a31f49
-def check_additivity(values_sum:ShapleyValues, values_a:ShapleyValues, values_b:ShapleyValues, tol:float|None=None)->AxiomCheck:
+def check_additivity(values_sum:ShapleyValues, values_a:ShapleyValues, values_b:ShapleyValues,
+                     tol:float|None=None)->AxiomCheck:
     "Are the values of the game a + b the sum of the values of a and of b?"
-    if not len(values_sum) == len(values_a) == len(values_b): raise ValueError(f"Values for {len(values_sum)}, {len(values_a)} and {len(values_b)} players cannot be compared")
+    if not len(values_sum) == len(values_a) == len(values_b):
+        raise ValueError(f"Values for {len(values_sum)}, {len(values_a)} and {len(values_b)} players cannot be "
+                         "compared")
     gaps = (values_sum.values - values_a.values - values_b.values).abs()
-    return _verdict('additivity', gaps, _tolerance(values_sum.stderr ** 2 + values_a.stderr ** 2 + values_b.stderr ** 2, tol),
+    return _verdict('additivity', gaps,
+                    _tolerance(values_sum.stderr ** 2 + values_a.stderr ** 2 + values_b.stderr ** 2, tol),
                     "phi(a + b) vs phi(a) + phi(b)")
 
 # %% ../nbs/02_axioms.ipynb #48b8ed54

@@ -26,14 +26,16 @@ def _report(result:dict, out, as_json:bool, started:float):
     "Print the table (or JSON) and write the results folder."
     if out: save_results(result, out)
     if as_json:
-        print(jsonlib.dumps(dict(values={m: dict(zip(v.players, v.values.tolist())) for m, v in result['values'].items()},
-                                 stderr={m: v.stderr.nan_to_num(0).tolist() for m, v in result['values'].items()},
+        values = result['values']
+        print(jsonlib.dumps(dict(values={m: dict(zip(v.players, v.values.tolist())) for m, v in values.items()},
+                                 stderr={m: v.stderr.nan_to_num(0).tolist() for m, v in values.items()},
                                  seconds=result['seconds'], test=result['test'], data=result['data']), indent=1))
         return
     test = result['test']
     print(f"\n{result['model']} on {result['data']}")
     print(f"test accuracy {test['accuracy']:.4f}, loss {test['loss']:.4f} ({test['images']})")
-    print(f"players: the filters of {', '.join(result['layers'])}; value: {result['metric']} with removed filters set to "
+    print(f"players: the filters of {', '.join(result['layers'])}; value: {result['metric']} with removed filters "
+          "set to "
           f"their {result['baseline']} baseline\n")
     print(results_table(result).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
     print("\n" + "\n".join(f"{m:>12}: {s:7.2f} s, {result['values'][m].n_evals:>7,} coalitions evaluated"
@@ -57,9 +59,9 @@ def _experiment(data, model, layers, metric, baseline, seed, mnist_root, device,
 # %% ../nbs/90_cli.ipynb #ad074604
 def demo(out:str='shapley_cnn_demo', # folder for the figures and results ('' for none)
          json:bool=False, # print the results as JSON instead of a table
-         progress:bool=True, # show progress bars
+         progress:bool=True, # progress bars (--no-progress: none)
         ):
-    "The main job on the embedded digits: LeNet-1's 12 conv2 filters valued exactly, by permutation sampling and by TMAB."
+    "The main job on the embedded digits: LeNet-1's 12 conv2 filters valued exactly, by sampling and by TMAB."
     started = time.perf_counter()
     _report(filter_shapley(Experiment(progress=progress)), out, json, started)
 
@@ -69,7 +71,7 @@ def filters(data:Data='digits', # digits (embedded) or mnist
             layers:Layers=('conv2',), # conv layer names; the flag alone means every conv layer
             method:Methods=('exact',), # one or more estimators
             metric:str='accuracy', # the value: accuracy, loss, recall:<class>
-            baseline:Baseline='zero', # a removed filter: zero conv output, or its mean output over the validation split
+            baseline:Baseline='zero', # a removed filter: zero conv output, or its mean output on the validation split
             permutations:int=200, # permutations of the sampling estimators
             k:int=3, # the top k that TMAB separates
             seed:int=0, # seed of the splits, the training and the sampling
@@ -77,7 +79,7 @@ def filters(data:Data='digits', # digits (embedded) or mnist
             device:str='cpu', # where to compute: cpu, cuda
             out:str='', # folder for the figures and results ('' for none)
             json:bool=False, # print the results as JSON instead of a table
-            progress:bool=True, # show progress bars
+            progress:bool=True, # progress bars (--no-progress: none)
            ):
     "Train (or load) a model and compute the Shapley values of the filters of the given conv layers."
     started = time.perf_counter()
@@ -94,8 +96,8 @@ def prune_filters(data:Data='digits', # digits (embedded) or mnist
                   model:Model='lenet1', # the architecture, trained here and cached
                   layers:Layers=('conv2',), # conv layer names; the flag alone means every conv layer
                   criterion:Criteria=THESIS_CRITERIA, # one or more criteria
-                  metric:str='loss', # the value the Shapley criteria use: loss (the thesis's), accuracy, recall:<class>
-                  baseline:Baseline='zero', # a removed filter: zero conv output, or its mean output over the validation split
+                  metric:str='loss', # what the Shapley criteria value: loss (the thesis's), accuracy, recall:<class>
+                  baseline:Baseline='zero', # a removed filter: zero conv output, or its mean output on the valid split
                   trials:int=3, # runs of each randomised criterion
                   steps:int=None, # filters to remove (default: all but one)
                   permutations:int=100, # permutations per step of montecarlo, first step of hybrid
@@ -105,22 +107,25 @@ def prune_filters(data:Data='digits', # digits (embedded) or mnist
                   device:str='cpu', # where to compute: cpu, cuda
                   out:str='shapley_cnn_pruning', # folder for the figures and results ('' for none)
                   json:bool=False, # print the results as JSON instead of a table
-                  progress:bool=True, # show progress bars
+                  progress:bool=True, # progress bars (--no-progress: none)
                  ):
-    "Prune the filters of a conv layer one at a time, the lowest-scoring first, by each criterion; AUC table and curves."
+    "Prune a conv layer's filters one at a time, the lowest-scoring first, by each criterion; AUC table and curves."
     started = time.perf_counter()
-    chosen = [as_criterion(c, **({'permutations': permutations} if c in ('montecarlo', 'hybrid') else {})) for c in criterion]
+    sampled = {'permutations': permutations}
+    chosen = [as_criterion(c, **(sampled if c in ('montecarlo', 'hybrid') else {})) for c in criterion]
     setup = _experiment(data, model, layers, metric, baseline, seed, mnist_root, device, progress)
     study = pruning_study(setup, chosen, trials, steps, finetune_epochs)
     if out: save_study(study, out)
     table, test, game = auc_table(study['runs']), study['splits']['test'].name, study['game']
     if json:
-        curves = {name: [r.steps.where(r.steps.notna(), None).to_dict('list') for r in runs] for name, runs in study['runs'].items()}
+        curves = {name: [r.steps.where(r.steps.notna(), None).to_dict('list') for r in runs]
+                  for name, runs in study['runs'].items()}
         trials_run = {name: [r.trial for r in runs] for name, runs in study['runs'].items()}
         print(jsonlib.dumps(dict(auc=_json_table(table), curves=curves, trials=trials_run, shapley_set=game.data.name,
                                  test=test), indent=1))
         return
-    print(f"\n{model}: pruning the filters of {', '.join(game.layers)} one at a time by the lowest score; value: {metric}, "
+    print(f"\n{model}: pruning the filters of {', '.join(game.layers)} one at a time by the lowest score; value: "
+          f"{metric}, "
           f"removed filters set to {baseline}")
     print(f"scores on {game.data.name}\naccuracy and loss on {test}\n")
     print(table.to_string(float_format=lambda x: f"{x:.4f}"))
@@ -132,7 +137,8 @@ COMMANDS = dict(demo=demo, filters=filters, prune=prune_filters)
 
 def parser()->argparse.ArgumentParser:
     "The `shapley-cnn` argument parser, generated from the commands' documented signatures."
-    p = argparse.ArgumentParser(prog='shapley-cnn', description="Shapley values of the filters of convolutional networks.")
+    p = argparse.ArgumentParser(prog='shapley-cnn',
+                                description="Shapley values of the filters of convolutional networks.")
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     for name, command in COMMANDS.items():
         own = anno_parser(command, prog=f"shapley-cnn {name}")

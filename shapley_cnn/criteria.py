@@ -21,7 +21,7 @@ __all__ = ['THESIS_SCHEDULE', 'CRITERIA', 'THESIS_CRITERIA', 'Criterion', 'Rando
 
 # %% ../nbs/20_criteria.ipynb #5868644f
 class Criterion:
-    "Scores the remaining filters: `scores(game, step, seed)` -> (one score per player of `game`, coalitions evaluated)."
+    "Scores the remaining filters: `scores(game, step, seed)` -> (a score per player, coalitions evaluated)."
     random = False # whether repeated trials give different results
     def scores(self, game:SubGame, step:int, seed:int)->tuple[Tensor, int]: raise NotImplementedError
     @property
@@ -56,7 +56,7 @@ class MonteCarlo(Criterion):
 THESIS_SCHEDULE = dict(permutations=100, t=1.08, exact_at=6) # Munovas: C_0, the growth exponent, exact from 6 filters
 
 class Hybrid(Criterion):
-    "The thesis's hybrid schedule: C_{q+1} = int(C_q ** t) permutations at step q, exact once `exact_at` or fewer remain."
+    "The thesis's hybrid schedule: C_{q+1} = int(C_q ** t) permutations at step q; exact from `exact_at` filters down."
     random = True
     def __init__(self, permutations:int=THESIS_SCHEDULE['permutations'], # C_0, permutations at the first step
                  t:float=THESIS_SCHEDULE['t'], # growth exponent ("amelioration parameter")
@@ -84,7 +84,8 @@ class TMAB(Criterion):
                  max_permutations:int=2000, # budget per step
                  value_range:float|None=None): # bound R on the marginals' spread; None: the game's, or its table's
         check_count(max_permutations, 'max_permutations')
-        self.delta, self.epsilon, self.max_permutations, self.value_range = delta, epsilon, max_permutations, value_range
+        self.delta, self.epsilon, self.max_permutations = delta, epsilon, max_permutations
+        self.value_range = value_range
     def scores(self, game, step, seed):
         bound, spent = self.bound(game, step)
         negated = FunctionGame(lambda coalitions: -evaluate(game, coalitions), game.n_players, game.players,
@@ -94,13 +95,14 @@ class TMAB(Criterion):
         return -bottom.values, bottom.n_evals + spent
 
     def bound(self, game:SubGame, step:int)->tuple[float, int]:
-        "R for `game`, and the coalitions spent to find it: given, declared by the game, or read off the whole game's table."
+        "R for `game` and the coalitions spent on it: given, declared by the game, or read off the whole game's table."
         if self.value_range is not None: return self.value_range, 0
         if game.marginal_range is not None: return game.marginal_range, 0
         whole = game.game if isinstance(game, SubGame) else game
         if step == 0 or getattr(self, '_table_of', None) is not whole:
             if whole.n_players > MAX_TABLE_PLAYERS:
-                raise ValueError(f"TMAB needs a bound on the marginals of {whole.name}, which declares none, and reading it off "
+                raise ValueError(f"TMAB needs a bound on the marginals of {whole.name}, which declares none, and "
+                                 "reading it off "
                                  f"the table of {whole.n_players} players is too costly: pass TMAB(value_range=...)")
             self._table_of, self._table_bound = whole, TabularGame.of(whole).marginal_range
             return self._table_bound, 2 ** whole.n_players
@@ -136,13 +138,14 @@ class LeaveOneOut(Criterion):
     "v(N) - v(N without i): the loss of value when the filter alone is removed from the remaining ones."
     name = 'Leave-one-out'
     def scores(self, game, step, seed):
-        coalitions = torch.cat([torch.ones(1, game.n_players, dtype=torch.bool), ~torch.eye(game.n_players, dtype=torch.bool)])
+        coalitions = torch.cat([torch.ones(1, game.n_players, dtype=torch.bool),
+                                ~torch.eye(game.n_players, dtype=torch.bool)])
         values = evaluate(game, coalitions)
         return values[0] - values[1:], len(coalitions)
 
 # %% ../nbs/20_criteria.ipynb #2044882a
 class Taylor(Criterion):
-    "First-order Taylor: |mean over positions of (activation - baseline) x gradient of the loss|, averaged over the images."
+    "First-order Taylor: |mean over positions of (activation - baseline) x loss gradient|, averaged over the images."
     def scores(self, game, step, seed):
         filters, alive = _parts(game)
         outputs, totals = {}, {layer: 0. for layer in filters.layers}
@@ -154,7 +157,8 @@ class Taylor(Criterion):
             for layer, g in zip(filters.layers, grads):
                 change = (outputs[layer] - filters.baselines[layer]) * g
                 totals[layer] = totals[layer] + change.mean((2, 3)).abs().sum(0).detach()
-        per_player = torch.cat([totals[layer][channels] for layer, channels in filters.layers.items()]) / len(filters.targets)
+        per_player = torch.cat([totals[layer][channels] for layer, channels in filters.layers.items()])
+        per_player = per_player / len(filters.targets)
         return per_player.double().cpu()[alive], 1
 
 # %% ../nbs/20_criteria.ipynb #fb2e13f9

@@ -28,17 +28,22 @@ class ImageData:
     groups: Tensor|None = None # an integer group per image (e.g. for worst-group accuracy)
 
     def __post_init__(self):
-        if self.images.ndim != 4: raise ValueError(f"images must have shape [N, C, H, W], got {list(self.images.shape)}")
-        if len(self.images) != len(self.labels): raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
-        if self.groups is not None and len(self.groups) != len(self.labels): raise ValueError(f"{len(self.groups)} groups for {len(self.labels)} images")
+        if self.images.ndim != 4:
+            raise ValueError(f"images must have shape [N, C, H, W], got {list(self.images.shape)}")
+        if len(self.images) != len(self.labels):
+            raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
+        if self.groups is not None and len(self.groups) != len(self.labels):
+            raise ValueError(f"{len(self.groups)} groups for {len(self.labels)} images")
     def __len__(self): return len(self.labels)
-    def __repr__(self): return f"ImageData({self.name}: {len(self)} images of {list(self.images.shape[1:])}, {self.n_classes} classes)"
+    def __repr__(self):
+        return f"ImageData({self.name}: {len(self)} images of {list(self.images.shape[1:])}, {self.n_classes} classes)"
     @property
     def n_classes(self)->int: return int(self.labels.max()) + 1 if len(self) else 0
     def subset(self, index, name:str|None=None)->ImageData:
         "The images at `index`."
         index = torch.as_tensor(index, dtype=torch.long)
-        return ImageData(self.images[index], self.labels[index], name or self.name, None if self.groups is None else self.groups[index])
+        return ImageData(self.images[index], self.labels[index], name or self.name,
+                         None if self.groups is None else self.groups[index])
 
 # %% ../nbs/10_data.ipynb #d92b67e3
 def load_digits(size:int=28)->ImageData:
@@ -47,24 +52,28 @@ def load_digits(size:int=28)->ImageData:
     bunch = sklearn_digits()
     images = torch.tensor(bunch.images, dtype=torch.float32)[:, None] / 16.
     if size != 8: images = F.interpolate(images, size=(size, size), mode='bilinear', align_corners=False).clamp(0, 1)
-    return ImageData(images, torch.tensor(bunch.target, dtype=torch.long), f"digits (scikit-learn, 8x8 resized to {size}x{size})")
+    return ImageData(images, torch.tensor(bunch.target, dtype=torch.long),
+                     f"digits (scikit-learn, 8x8 resized to {size}x{size})")
 
 # %% ../nbs/10_data.ipynb #aef88959
 def show_images(data:ImageData, n:int=10, ax_row=None, title:bool=True):
     "The first image of each of the first `n` classes; returns the figure."
     import matplotlib.pyplot as plt
     classes = list(range(min(n, data.n_classes)))
-    fig, axes = plt.subplots(1, len(classes), figsize=(1.1 * len(classes), 1.4)) if ax_row is None else (ax_row[0].figure, ax_row)
+    fig, axes = plt.subplots(1, len(classes),
+                             figsize=(1.1 * len(classes), 1.4)) if ax_row is None else (ax_row[0].figure, ax_row)
     for ax, c in zip(np.atleast_1d(axes), classes):
         image = data.images[(data.labels == c).nonzero()[0, 0]]
-        ax.imshow(image.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray' if image.shape[0] == 1 else None, vmin=0, vmax=1)
+        ax.imshow(image.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray' if image.shape[0] == 1 else None, vmin=0,
+                  vmax=1)
         ax.set_xticks([]); ax.set_yticks([])
         if title: ax.set_title(str(c), fontsize=9)
     return fig
 
 # %% ../nbs/10_data.ipynb #1c6f6069
 MNIST_ENV = 'SHAPLEY_CNN_MNIST'
-MNIST_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'), 'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
+MNIST_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+               'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
 
 def _find(folder:Path, stem:str)->Path|None:
     for base in (folder, folder / 'MNIST' / 'raw'):
@@ -80,7 +89,8 @@ def _read_idx(path:Path)->Tensor:
     if path.suffix == '.gz':
         md5 = dict(MNIST.resources).get(path.name)
         if not check_integrity(str(path), md5):
-            raise ValueError(f"{path} does not have the md5 sum torchvision expects ({md5}): the file is damaged or not MNIST")
+            raise ValueError(f"{path} does not have the md5 sum torchvision expects ({md5}): the file is damaged or "
+                             "not MNIST")
         unpacked = cache_dir() / 'mnist' / (md5 or 'unchecked') / path.stem
         unpacked.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(unpacked) + '.lock'):
@@ -103,7 +113,8 @@ def load_mnist(root:str|Path|None=None, # folder with the IDX files; default $SH
     root = root or os.environ.get(MNIST_ENV)
     if root is None:
         if download: return _download_mnist()
-        raise ValueError(f"No MNIST folder given: pass the folder of the IDX files (or set ${MNIST_ENV}), or download=True")
+        raise ValueError(f"No MNIST folder given: pass the folder of the IDX files (or set ${MNIST_ENV}), or "
+                         "download=True")
     folder = Path(root)
     if not folder.is_dir(): raise ValueError(f"MNIST folder {folder} does not exist")
     sets = {}
@@ -112,7 +123,9 @@ def load_mnist(root:str|Path|None=None, # folder with the IDX files; default $SH
         if not all(paths): continue
         images, labels = (_read_idx(p) for p in paths)
         sets[part] = ImageData(images.float()[:, None] / 255., labels.long(), f"MNIST {part} ({folder.name}/)")
-    if not sets: raise ValueError(f"No MNIST files found in {folder}: it must hold {MNIST_FILES['test'][0]}(.gz) and the others")
+    if not sets:
+        raise ValueError(f"No MNIST files found in {folder}: it must hold {MNIST_FILES['test'][0]}(.gz) and the "
+                         "others")
     return sets
 
 def _download_mnist()->dict[str, ImageData]:
@@ -121,20 +134,25 @@ def _download_mnist()->dict[str, ImageData]:
     for part in ('train', 'test'):
         try: ds = MNIST(cache_dir() / 'data', train=part == 'train', download=True)
         except (RuntimeError, OSError) as e:
-            raise ConnectionError(f"MNIST could not be downloaded ({str(e).splitlines()[0]}); offline, pass the folder that holds the IDX files "
+            raise ConnectionError(f"MNIST could not be downloaded ({str(e).splitlines()[0]}); offline, pass the "
+                                  "folder that holds the IDX files "
                                   f"(root=..., `--mnist-root` on the command line, or ${MNIST_ENV})") from e
-        sets[part] = ImageData(ds.data.float()[:, None] / 255., ds.targets.long(), f"MNIST {part} (torchvision download)")
+        sets[part] = ImageData(ds.data.float()[:, None] / 255., ds.targets.long(),
+                               f"MNIST {part} (torchvision download)")
     return sets
 
 # %% ../nbs/10_data.ipynb #5810f60b
 def split_data(data:ImageData, sizes:dict[str, int], seed:int=0)->dict[str, ImageData]:
     "Disjoint random subsets of the given sizes, the same for the same seed."
-    if any(not isinstance(s, int) or s < 0 for s in sizes.values()): raise ValueError(f"Split sizes must be non-negative ints, got {sizes}")
-    if sum(sizes.values()) > len(data): raise ValueError(f"Splits of {sum(sizes.values())} images asked for, but {data.name} has only {len(data)}")
+    if any(not isinstance(s, int) or s < 0 for s in sizes.values()):
+        raise ValueError(f"Split sizes must be non-negative ints, got {sizes}")
+    if sum(sizes.values()) > len(data):
+        raise ValueError(f"Splits of {sum(sizes.values())} images asked for, but {data.name} has only {len(data)}")
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
     splits, start = {}, 0
     for part, size in sizes.items():
-        splits[part] = data.subset(order[start:start + size], f"{data.name}, {part} split ({size} images, seed {seed})")
+        splits[part] = data.subset(order[start:start + size],
+                                   f"{data.name}, {part} split ({size} images, seed {seed})")
         start += size
     return splits
 
@@ -162,11 +180,13 @@ def flip_labels(data:ImageData, fraction:float, seed:int=0)->tuple[ImageData, Te
     g = torch.Generator().manual_seed(seed)
     flipped = torch.randperm(len(data), generator=g)[:round(fraction * len(data))].sort().values
     labels = data.labels.clone()
-    labels[flipped] = (labels[flipped] + torch.randint(1, data.n_classes, (len(flipped),), generator=g)) % data.n_classes
+    labels[flipped] = (labels[flipped] + torch.randint(1, data.n_classes, (len(flipped),),
+                                                       generator=g)) % data.n_classes
     return replace(data, labels=labels, name=f"{data.name}, {fraction:.0%} labels flipped"), flipped
 
 # %% ../nbs/10_data.ipynb #e4f1ed63
-PALETTE = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, .5, 0], [.5, 0, 1], [0, .5, 1], [1, 1, 1]])
+PALETTE = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, .5, 0], [.5, 0, 1],
+                        [0, .5, 1], [1, 1, 1]])
 
 def color_digits(data:ImageData, bias:float, seed:int=0)->ImageData:
     "RGB digits whose colour is their label's colour with probability `bias` (else a random other colour)."

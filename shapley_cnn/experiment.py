@@ -19,7 +19,7 @@ from .filters import FilterGame
 # %% auto #0
 __all__ = ['Experiment']
 
-# %% ../nbs/13_experiment.ipynb #650147e3
+# %% ../nbs/13_experiment.ipynb #159127d5
 @dataclass
 class Experiment:
     "Data, splits, network, players, value, baseline, device and seeds of one experiment; each piece built once."
@@ -37,10 +37,12 @@ class Experiment:
     epochs:int=100 # the most training epochs (early stopping on the validation loss)
     progress:bool=True # progress bars
     def __post_init__(self):
-        if self.data not in ('digits', 'mnist'): raise ValueError(f"Unknown data {self.data!r}: use 'digits' or 'mnist'")
+        if self.data not in ('digits', 'mnist'):
+            raise ValueError(f"Unknown data {self.data!r}: use 'digits' or 'mnist'")
         if self.model not in MODELS and self.model not in ARCHITECTURES:
             raise ValueError(f"Unknown model {self.model!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
-        if self.baseline not in ('zero', 'mean'): raise ValueError(f"baseline must be 'zero' or 'mean', got {self.baseline!r}")
+        if self.baseline not in ('zero', 'mean'):
+            raise ValueError(f"baseline must be 'zero' or 'mean', got {self.baseline!r}")
         if isinstance(self.layers, (list, tuple)) and not self.layers: self.layers = None
 
     @cached_property

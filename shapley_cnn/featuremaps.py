@@ -39,21 +39,24 @@ def _normalised(maps:Tensor)->Tensor:
 # %% ../nbs/22_feature_maps.ipynb #9547969c
 def plot_feature_maps(model:nn.Module, data:ImageData, layer:str, values, # one value per channel of `layer`
                       k:int=2, title:str|None=None):
-    "For one image per class: the input and the maps of the `k` highest- and `k` lowest-valued filters of `layer`; returns the figure."
+    "For an image per class: maps of the `k` highest- and `k` lowest-valued filters of `layer`; returns the figure."
     import matplotlib.pyplot as plt
     values = torch.as_tensor(values.values if isinstance(values, ShapleyValues) else values).double()
     images = one_per_class(data)
     maps = _normalised(feature_maps(model, images.images, layer))
-    if len(values) != maps.shape[1]: raise ValueError(f"{len(values)} values given for the {maps.shape[1]} filters of {layer!r}")
+    if len(values) != maps.shape[1]:
+        raise ValueError(f"{len(values)} values given for the {maps.shape[1]} filters of {layer!r}")
     k = min(k, len(values) // 2)
     order = values.argsort(descending=True).tolist()
     chosen = order[:k] + order[-k:]
-    fig, axes = plt.subplots(len(images), 1 + len(chosen), figsize=(1.3 * (1 + len(chosen)), 1.3 * len(images)), squeeze=False)
+    fig, axes = plt.subplots(len(images), 1 + len(chosen), figsize=(1.3 * (1 + len(chosen)), 1.3 * len(images)),
+                             squeeze=False)
     for r in range(len(images)):
         axes[r, 0].imshow(images.images[r, 0], cmap='gray_r'); axes[r, 0].set_ylabel(str(images.labels[r].item()))
         for j, c in enumerate(chosen): axes[r, j + 1].imshow(maps[r, c], cmap='viridis', vmin=0, vmax=1)
     for j, c in enumerate(chosen):
-        axes[0, j + 1].set_title(f"{'high' if j < k else 'low'}: {layer}[{c}]\n{values[c]:.3g}", fontsize=7, color='tab:green' if j < k else 'tab:red')
+        axes[0, j + 1].set_title(f"{'high' if j < k else 'low'}: {layer}[{c}]\n{values[c]:.3g}", fontsize=7,
+                                 color='tab:green' if j < k else 'tab:red')
     axes[0, 0].set_title('input', fontsize=7)
     for ax in axes.flat: ax.set_xticks([]); ax.set_yticks([])
     fig.suptitle(title or f"{layer}: highest and lowest valued filters", fontsize=9)
@@ -72,7 +75,7 @@ def explorer_figure(run, # a `PruningRun`
                     game:FilterGame, # the game it pruned
                     step:int, # filters removed so far
                     image:Tensor): # one `[C, H, W]` image
-    "The state of a run after `step` removals: curves so far and the maps of the remaining filters; returns the figure."
+    "A run after `step` removals: the curve so far and the maps of the remaining filters; returns the figure."
     import matplotlib.pyplot as plt
     alive = torch.ones(game.n_players, dtype=torch.bool); alive[run.removed[:step]] = False
     maps, cols = _player_maps(game, alive, image), min(game.n_players, 6)
@@ -84,7 +87,8 @@ def explorer_figure(run, # a `PruningRun`
     ax.set_xlabel('filters removed'); ax.set_ylabel('test accuracy'); ax.set_ylim(0, 1)
     ax.set_title(f"{run.criterion}: {step} removed, accuracy {done.accuracy.iloc[-1]:.3f}", fontsize=8)
     for i, (player, fmap) in enumerate(zip(game.players, maps)):
-        a = fig.add_axes([0.45 + 0.53 * (i % cols) / cols, 0.85 - 0.75 * (i // cols + 1) / rows, 0.5 / cols, 0.7 / rows])
+        a = fig.add_axes([0.45 + 0.53 * (i % cols) / cols, 0.85 - 0.75 * (i // cols + 1) / rows, 0.5 / cols,
+                          0.7 / rows])
         if alive[i]: a.imshow(fmap, cmap='viridis', vmin=0, vmax=1)
         a.set_title(player if alive[i] else f"{player} (removed)", fontsize=6); a.set_xticks([]); a.set_yticks([])
     return fig
@@ -93,12 +97,13 @@ def explorer_figure(run, # a `PruningRun`
 def explorer(runs:dict, # criterion name -> list of `PruningRun`, as `compare_criteria` returns
              game:FilterGame, # the game they pruned
              data:ImageData|None=None): # images to show; default the game's
-    "An ipywidgets explorer: a criterion, a step slider, an image; shows the curve so far and the remaining filters' maps."
+    "An ipywidgets explorer: a criterion, a step slider, an image; the curve so far and the remaining filters' maps."
     import ipywidgets as widgets, matplotlib.pyplot as plt
     images = one_per_class(data or game.data)
     pick = widgets.Dropdown(options=list(runs), description='criterion')
     step = widgets.IntSlider(0, 0, len(next(iter(runs.values()))[0].removed), description='removed')
-    image = widgets.Dropdown(options=[(f"digit {l}", i) for i, l in enumerate(images.labels.tolist())], description='image')
+    image = widgets.Dropdown(options=[(f"digit {l}", i) for i, l in enumerate(images.labels.tolist())],
+                             description='image')
     def show(criterion, removed, index):
         explorer_figure(runs[criterion][0], game, removed, images.images[index]); plt.show()
     out = widgets.interactive_output(show, dict(criterion=pick, removed=step, index=image))

@@ -33,7 +33,8 @@ def accuracy(logits:Tensor, targets:Tensor)->Tensor:
 
 def negative_loss(logits:Tensor, targets:Tensor)->Tensor:
     "Minus the mean cross-entropy loss, per coalition (larger is better)."
-    return -(logits.logsumexp(-1) - logits.gather(-1, targets.expand(logits.shape[:-1])[..., None])[..., 0]).double().mean(-1)
+    true_class = logits.gather(-1, targets.expand(logits.shape[:-1])[..., None])[..., 0]
+    return -(logits.logsumexp(-1) - true_class).double().mean(-1)
 
 def class_recall(cls:int):
     "Recall of class `cls`: the accuracy on the images of that class."
@@ -49,7 +50,8 @@ def group_accuracy(groups:Tensor, group:int):
 
 def worst_group_accuracy(groups:Tensor):
     "The lowest accuracy over the groups."
-    def metric(logits, targets): return torch.stack([group_accuracy(groups, g)(logits, targets) for g in groups.unique().tolist()]).amin(0)
+    def metric(logits, targets):
+        return torch.stack([group_accuracy(groups, g)(logits, targets) for g in groups.unique().tolist()]).amin(0)
     metric.__name__ = "worst-group accuracy"
     return bounded(metric)
 
@@ -57,18 +59,21 @@ def worst_group_accuracy(groups:Tensor):
 METRICS = dict(accuracy=accuracy, loss=negative_loss, negative_loss=negative_loss)
 
 def as_metric(metric, data:ImageData):
-    "A batched metric from a name ('accuracy', 'loss', 'recall:3', 'group:1', 'worst_group'), a batched metric or a per-coalition callable."
+    "A batched metric from a name ('accuracy', 'loss', 'recall:3', 'group:1', 'worst_group') or a callable."
     if isinstance(metric, str):
         name, _, arg = metric.partition(':')
         if name in METRICS and not arg: return METRICS[name]
         if name == 'recall' and arg.isdigit(): return class_recall(int(arg))
-        if name in ('group', 'worst_group') and data.groups is None: raise ValueError(f"The metric {metric!r} needs data with groups (e.g. color_digits)")
+        if name in ('group', 'worst_group') and data.groups is None:
+            raise ValueError(f"The metric {metric!r} needs data with groups (e.g. color_digits)")
         if name == 'group' and arg.lstrip('-').isdigit(): return group_accuracy(data.groups, int(arg))
         if name == 'worst_group' and not arg: return worst_group_accuracy(data.groups)
-        raise ValueError(f"Unknown metric {metric!r}: use 'accuracy', 'loss', 'recall:<class>', 'group:<group>', 'worst_group' or a callable")
+        raise ValueError(f"Unknown metric {metric!r}: use 'accuracy', 'loss', 'recall:<class>', 'group:<group>', "
+                         "'worst_group' or a callable")
     if not callable(metric): raise TypeError(f"metric must be a name or a callable, got {type(metric).__name__}")
     if metric in (accuracy, negative_loss) or getattr(metric, 'batched', False): return metric
-    def per_coalition(logits, targets): return torch.tensor([float(metric(l, targets)) for l in logits], dtype=torch.float64)
+    def per_coalition(logits, targets):
+        return torch.tensor([float(metric(l, targets)) for l in logits], dtype=torch.float64)
     per_coalition.__name__ = getattr(metric, '__name__', 'custom metric')
     if hasattr(metric, 'bounds'): per_coalition.bounds = metric.bounds
     return per_coalition
@@ -85,15 +90,21 @@ def _check_layers(model:nn.Module, layers, channels:dict|None)->dict[str, list[i
     if not layers: raise ValueError("The model has no conv layers to take players from")
     chosen = {}
     for name in layers:
-        if name not in modules: raise ValueError(f"No layer named {name!r} in the model; its conv layers are: {', '.join(conv_layers(model)) or 'none'}")
-        if not isinstance(modules[name], nn.Conv2d): raise ValueError(f"Layer {name!r} is a {type(modules[name]).__name__}, not a Conv2d: its output channels are not filters")
-        picked = list(range(modules[name].out_channels)) if channels is None or name not in channels else list(channels[name])
-        if not picked or not all(0 <= c < modules[name].out_channels for c in picked): raise ValueError(f"Channels of {name!r} must lie in 0..{modules[name].out_channels - 1}, got {picked}")
+        if name not in modules:
+            raise ValueError(f"No layer named {name!r} in the model; its conv layers are: "
+                             f"{', '.join(conv_layers(model)) or 'none'}")
+        if not isinstance(modules[name], nn.Conv2d):
+            raise ValueError(f"Layer {name!r} is a {type(modules[name]).__name__}, not a Conv2d: its output channels "
+                             "are not filters")
+        picked = list(channels[name]) if channels and name in channels else list(range(modules[name].out_channels))
+        if not picked or not all(0 <= c < modules[name].out_channels for c in picked):
+            raise ValueError(f"Channels of {name!r} must lie in 0..{modules[name].out_channels - 1}, got {picked}")
         chosen[name] = picked
     return chosen
 
 # %% ../nbs/12_filters.ipynb #8ca508d4
-ACTIVATIONS = (nn.Tanh, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Hardswish, nn.Hardtanh)
+ACTIVATIONS = (nn.Tanh, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Hardswish,
+               nn.Hardtanh)
 CHANNELWISE = ACTIVATIONS + (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.BatchNorm2d,
                              nn.Dropout, nn.Dropout2d, nn.Identity)
 
@@ -125,30 +136,34 @@ class _Plan:
 
 # %% ../nbs/12_filters.ipynb #092f2ff6
 class FilterGame(Game):
-    "The filters (output channels) of conv `layers` of `model` as players; v(S) = `metric` on `data` with the others removed."
+    "The filters of conv `layers` of `model` as players; v(S) = `metric` on `data` with the other filters removed."
     def __init__(self, model:nn.Module, # a trained CNN (left unchanged: the game works on a copy)
                  data:ImageData, # the images and labels the metric is computed on
                  layers:str|list[str]|None=None, # conv layer name(s), in any order; None for every conv layer
                  metric='accuracy', # 'accuracy', 'loss', 'recall:<c>', 'group:<g>', 'worst_group' or a callable
-                 baseline:str='zero', # a removed filter: 'zero' (conv output set to 0) or 'mean' (output over `reference`)
+                 baseline:str='zero', # a removed filter: 'zero' (conv output 0) or 'mean' (output over `reference`)
                  reference:ImageData|None=None, # held-out images for the 'mean' baseline (e.g. the validation split)
                  channels:dict[str, list[int]]|None=None, # restrict a layer's players to these channels
                  device:str|torch.device='cpu', # where to compute
                  max_memory_mb:int=512, # bound on the activations of one pass
                  name:str|None=None): # a name for messages
-        if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(data, ImageData): raise TypeError(f"data must be an ImageData, got {type(data).__name__}")
-        if len(data) == 0: raise ValueError("The data set is empty: a filter game needs images to compute its metric on")
+        if len(data) == 0:
+            raise ValueError("The data set is empty: a filter game needs images to compute its metric on")
         if baseline not in ('zero', 'mean'): raise ValueError(f"baseline must be 'zero' or 'mean', got {baseline!r}")
         if baseline == 'mean' and reference is None:
             raise ValueError("baseline='mean' needs reference=: held-out images to average each filter's output over "
                              "(Neuron Shapley uses a validation set), not the images the metric is computed on")
         self.layers = _check_layers(model, layers, channels)
-        super().__init__(sum(map(len, self.layers.values())), [f"{l}[{c}]" for l, cs in self.layers.items() for c in cs],
+        super().__init__(sum(map(len, self.layers.values())),
+                         [f"{l}[{c}]" for l, cs in self.layers.items() for c in cs],
                          name or f"FilterGame({type(model).__name__}, {', '.join(self.layers)}, "
                                  f"{getattr(metric, '__name__', metric)} on {len(data)} images)")
         self.data, self.reference, self.baseline, self.metric_name = data, reference, baseline, metric
-        self.metric, self.device, self.max_memory = as_metric(metric, data), torch.device(device), max_memory_mb * 2**20
+        self.metric, self.device = as_metric(metric, data), torch.device(device)
+        self.max_memory = max_memory_mb * 2**20
         self.marginal_range = _marginal_range(self.metric)
         self.model = copy.deepcopy(model).eval().requires_grad_(False).to(self.device)
         self.images, self.targets = data.images.to(self.device), data.labels.to(self.device)
@@ -205,7 +220,9 @@ def masking_hook(mask:Tensor, # `[B, C]`: 1 keeps a channel, 0 removes it, one r
                  baseline:Tensor): # `[C, H, W]`: what a removed channel outputs
     "A hook that replaces removed channels of a `[B*N, C, H, W]` output by the baseline, coalition by coalition."
     keep = mask[:, None, :, None, None]
-    return lambda module, inputs, output: (output.unflatten(0, (len(mask), -1)) * keep + baseline * (1 - keep)).flatten(0, 1)
+    def hook(module, inputs, output):
+        return (output.unflatten(0, (len(mask), -1)) * keep + baseline * (1 - keep)).flatten(0, 1)
+    return hook
 
 # %% ../nbs/12_filters.ipynb #8e5c1d27
 @patch
@@ -232,7 +249,8 @@ def _prepare(self:FilterGame):
     plan, first = self.plan, self.first
     if not plan.split: return
     with torch.no_grad():
-        active = torch.cat([plan.channelwise(plan.prefix(self.images[i:i + 512])) for i in range(0, len(self.images), 512)])
+        active = torch.cat([plan.channelwise(plan.prefix(self.images[i:i + 512])) for i in range(0, len(self.images),
+            512)])
         removed = plan.channelwise(self.baselines[first][None])
         if plan.linear is None: self.active, self.inactive = active, removed; return
         weight = plan.linear.weight.view(plan.linear.out_features, *active.shape[1:])
@@ -248,7 +266,8 @@ def _logits(self:FilterGame, masks:dict[str, Tensor], images:slice)->Tensor:
     plan, first = self.plan, self.first
     if plan.linear is not None:
         return self.logit_floor + torch.einsum('bc,cnk->bnk', masks[first], self.logit_gain[:, images])
-    hooked = {self.sites[l]: masking_hook(m, self.baselines[l]) for l, m in masks.items() if not (plan.split and l == first)}
+    later = {l: m for l, m in masks.items() if not (plan.split and l == first)}
+    hooked = {self.sites[l]: masking_hook(m, self.baselines[l]) for l, m in later.items()}
     if plan.split:
         keep = masks[first][:, None, :, None, None]
         x = self.active[images] * keep + self.inactive * (1 - keep)
@@ -264,10 +283,13 @@ def _bytes_per_row(self:FilterGame)->int:
         record = lambda module, inputs, output: sizes.append(output.numel()) if isinstance(output, Tensor) else None
         handles = [m.register_forward_hook(record) for m in self.model.modules() if not list(m.children())]
         try:
-            with torch.no_grad(): self._logits(self.masks(torch.ones(1, self.n_players, dtype=torch.bool)), slice(0, 1))
+            with torch.no_grad():
+                self._logits(self.masks(torch.ones(1, self.n_players, dtype=torch.bool)), slice(0, 1))
         finally:
             for h in handles: h.remove()
-        self._row_bytes = 4 * (sum(sizes) + 4 * self.logit_gain.shape[0] * self.logit_gain.shape[-1] if self.plan.linear is not None else sum(sizes) + 1)
+        collapsed = self.plan.linear is not None
+        floats = sum(sizes) + 4 * self.logit_gain.shape[0] * self.logit_gain.shape[-1] if collapsed else sum(sizes) + 1
+        self._row_bytes = 4 * floats
     return self._row_bytes
 
 @patch
@@ -280,7 +302,8 @@ def value(self:FilterGame, coalitions:Tensor)->Tensor:
     with torch.no_grad():
         for start in range(0, len(coalitions), per_pass):
             masks = self.masks(coalitions[start:start + per_pass])
-            logits = torch.cat([self._logits(masks, slice(i, i + image_step)) for i in range(0, n_images, image_step)], 1)
+            chunks = [self._logits(masks, slice(i, i + image_step)) for i in range(0, n_images, image_step)]
+            logits = torch.cat(chunks, 1)
             values.append(self.metric(logits, self.targets))
     return torch.cat(values).double().cpu()
 

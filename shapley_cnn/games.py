@@ -23,7 +23,8 @@ class Game:
                  n_players:int, # number of players
                  players:list[str]|None=None, # player names; `p0, p1, ...` if omitted
                  name:str|None=None): # a name for messages; the class name if omitted
-        if not isinstance(n_players, int) or isinstance(n_players, bool): raise TypeError(f"n_players must be an int, got {type(n_players).__name__}")
+        if not isinstance(n_players, int) or isinstance(n_players, bool):
+            raise TypeError(f"n_players must be an int, got {type(n_players).__name__}")
         if n_players < 1: raise ValueError(f"A game needs at least one player, got n_players={n_players}")
         players = [f"p{i}" for i in range(n_players)] if players is None else [str(p) for p in players]
         if len(players) != n_players: raise ValueError(f"{len(players)} player names given for {n_players} players")
@@ -57,7 +58,8 @@ def progress_iter(items, # what to iterate over
 def as_coalitions(coalitions, n_players:int)->Tensor:
     "Check that `coalitions` is a `[B, n_players]` boolean tensor (a single row is promoted to a batch)."
     if not isinstance(coalitions, Tensor): coalitions = torch.as_tensor(coalitions)
-    if coalitions.dtype != torch.bool: raise TypeError(f"Coalitions must be a boolean tensor, got dtype {coalitions.dtype}")
+    if coalitions.dtype != torch.bool:
+        raise TypeError(f"Coalitions must be a boolean tensor, got dtype {coalitions.dtype}")
     if coalitions.ndim == 1: coalitions = coalitions[None]
     if coalitions.ndim != 2 or coalitions.shape[1] != n_players:
         raise ValueError(f"Coalitions must have shape [B, {n_players}], got {list(coalitions.shape)}")
@@ -73,27 +75,32 @@ def evaluate(game:Game, coalitions:Tensor, batch_size:int|None=None)->Tensor:
     "Checked float64 values of `coalitions`, passed to `game.value` in chunks of at most `batch_size` rows."
     coalitions = as_coalitions(coalitions, game.n_players)
     step = batch_size or len(coalitions) or 1
-    return torch.cat([_checked_value(game, coalitions[i:i+step]) for i in range(0, len(coalitions), step)]) if len(coalitions) else torch.zeros(0, dtype=torch.float64)
+    return torch.cat([_checked_value(game, coalitions[i:i+step]) for i in range(0, len(coalitions),
+        step)]) if len(coalitions) else torch.zeros(0, dtype=torch.float64)
 
 def _checked_value(game:Game, coalitions:Tensor)->Tensor:
     values = game.value(coalitions)
     if not isinstance(values, Tensor):
         try: values = torch.as_tensor(values)
-        except Exception as e: raise TypeError(f"{game.name}.value must return a tensor, got {type(values).__name__}") from e
+        except Exception as e:
+            raise TypeError(f"{game.name}.value must return a tensor, got {type(values).__name__}") from e
     if values.shape != (len(coalitions),):
-        raise ValueError(f"{game.name}.value returned shape {list(values.shape)} for {len(coalitions)} coalitions; it must return one value per row, shape [{len(coalitions)}]")
+        raise ValueError(f"{game.name}.value returned shape {list(values.shape)} for {len(coalitions)} coalitions; "
+                         f"it must return one value per row, shape [{len(coalitions)}]")
     values = values.detach().to('cpu', torch.float64)
     bad = ~torch.isfinite(values)
     if bad.any():
         i = int(bad.nonzero()[0])
-        raise ValueError(f"{game.name}.value returned {values[i].item()} for the coalition {members(coalitions[i].cpu(), game.players)}; values must be finite")
+        raise ValueError(f"{game.name}.value returned {values[i].item()} for the coalition "
+                         f"{members(coalitions[i].cpu(), game.players)}; values must be finite")
     return values
 
 # %% ../nbs/00_games.ipynb #115280b8
 def extremes(game:Game)->tuple[float, float]:
     "`(v(empty), v(all players))`, evaluated in one call."
     n = game.n_players
-    return tuple(evaluate(game, torch.stack([torch.zeros(n, dtype=torch.bool), torch.ones(n, dtype=torch.bool)])).tolist())
+    nobody, everybody = torch.zeros(n, dtype=torch.bool), torch.ones(n, dtype=torch.bool)
+    return tuple(evaluate(game, torch.stack([nobody, everybody])).tolist())
 
 # %% ../nbs/00_games.ipynb #86c3ea2b
 class FunctionGame(Game):
@@ -111,7 +118,8 @@ class FunctionGame(Game):
 class SumGame(Game):
     "The game `v(S) = a(S) + b(S)`."
     def __init__(self, a:Game, b:Game):
-        if a.n_players != b.n_players: raise ValueError(f"Cannot add games with {a.n_players} and {b.n_players} players")
+        if a.n_players != b.n_players:
+            raise ValueError(f"Cannot add games with {a.n_players} and {b.n_players} players")
         super().__init__(a.n_players, a.players, f"({a.name} + {b.name})")
         self.a, self.b = a, b
         if None not in (a.marginal_range, b.marginal_range): self.marginal_range = a.marginal_range + b.marginal_range
@@ -123,13 +131,16 @@ class SubGame(Game):
     def __init__(self, game:Game, keep): # player indices, or a boolean mask over `game`'s players
         keep = torch.as_tensor(keep)
         if keep.dtype == torch.bool:
-            if keep.shape != (game.n_players,): raise ValueError(f"A boolean mask of kept players must have shape [{game.n_players}], got {list(keep.shape)}")
+            if keep.shape != (game.n_players,):
+                raise ValueError(f"A boolean mask of kept players must have shape [{game.n_players}], got "
+                                 f"{list(keep.shape)}")
             keep = keep.nonzero().flatten()
         keep = keep.long().flatten()
         if len(keep) == 0: raise ValueError("A subgame needs at least one player")
         if len(keep.unique()) != len(keep) or keep.min() < 0 or keep.max() >= game.n_players:
             raise ValueError(f"Kept players must be distinct indices in 0..{game.n_players - 1}, got {keep.tolist()}")
-        super().__init__(len(keep), [game.players[i] for i in keep], f"{game.name} on {len(keep)} of its {game.n_players} players")
+        super().__init__(len(keep), [game.players[i] for i in keep],
+                         f"{game.name} on {len(keep)} of its {game.n_players} players")
         self.game, self.keep = game, keep
         self.marginal_range = game.marginal_range  # a subgame's marginals are some of the game's
     def value(self, coalitions):
@@ -152,7 +163,8 @@ class TabularGame(Game):
     def __init__(self, table, players=None, name=None):
         table = torch.as_tensor(table, dtype=torch.float64)
         n = int(round(math.log2(len(table)))) if len(table) else 0
-        if table.ndim != 1 or len(table) != 2**n or n < 1: raise ValueError(f"A value table needs 2**n entries (n >= 1), got shape {list(table.shape)}")
+        if table.ndim != 1 or len(table) != 2**n or n < 1:
+            raise ValueError(f"A value table needs 2**n entries (n >= 1), got shape {list(table.shape)}")
         super().__init__(n, players, name)
         self.table = table
     def value(self, coalitions): return self.table[indices_from_coalitions(coalitions.cpu())]
@@ -177,7 +189,8 @@ class TabularGame(Game):
     @classmethod
     def of(cls, game:Game):
         "The table of any game (evaluates all `2**n` coalitions)."
-        return cls(evaluate(game, coalitions_from_indices(torch.arange(2**game.n_players), game.n_players)), game.players, f"table of {game.name}")
+        return cls(evaluate(game, coalitions_from_indices(torch.arange(2**game.n_players), game.n_players)),
+                   game.players, f"table of {game.name}")
 
 # %% ../nbs/00_games.ipynb #a1fbfacf
 class AdditiveGame(Game):
@@ -197,8 +210,10 @@ class UnanimityGame(Game):
         self.carriers = torch.zeros(len(carriers), n_players, dtype=torch.bool)
         for row, carrier in zip(self.carriers, carriers): row[list(carrier)] = True
         if (self.carriers.sum(1) == 0).any(): raise ValueError("Every carrier needs at least one player")
-        self.dividends = torch.ones(len(carriers), dtype=torch.float64) if dividends is None else torch.as_tensor(dividends, dtype=torch.float64)
-        if self.dividends.shape != (len(carriers),): raise ValueError(f"{len(carriers)} carriers but {len(self.dividends)} dividends")
+        dividends = torch.ones(len(carriers)) if dividends is None else dividends
+        self.dividends = torch.as_tensor(dividends, dtype=torch.float64)
+        if self.dividends.shape != (len(carriers),):
+            raise ValueError(f"{len(carriers)} carriers but {len(self.dividends)} dividends")
     def value(self, coalitions):
         missing = (~coalitions).double() @ self.carriers.double().T.to(coalitions.device)
         return (missing == 0).double() @ self.dividends.to(coalitions.device)
@@ -276,13 +291,17 @@ class WeightedVotingGame(Game):
                    for s in range(len(others) + 1) for wt in range(lo, min(hi, total + 1)))
 
 # %% ../nbs/00_games.ipynb #93c5447f
-def sparse_game(n_players:int, n_large:int=5, n_interactions:int|None=None, large:float=1.0, small:float=0.1, seed:int=0)->UnanimityGame:
+def sparse_game(n_players:int, n_large:int=5, n_interactions:int|None=None, large:float=1.0, small:float=0.1,
+                seed:int=0)->UnanimityGame:
     "A game with `n_large` players of value about `large` and the rest of value about `small`, with interactions."
     g = torch.Generator().manual_seed(seed)
     n_interactions = n_interactions or 2 * n_players
     carriers = [[i] for i in range(n_players)]
-    carriers += [torch.randperm(n_players, generator=g)[:int(torch.randint(2, 4, (1,), generator=g))].tolist() for _ in range(n_interactions)]
+    for _ in range(n_interactions):
+        size = int(torch.randint(2, 4, (1,), generator=g))
+        carriers.append(torch.randperm(n_players, generator=g)[:size].tolist())
     dividends = torch.cat([large * (1 + 0.5 * torch.rand(n_large, generator=g, dtype=torch.float64)),
                            small * torch.rand(n_players - n_large, generator=g, dtype=torch.float64),
                            small * torch.randn(n_interactions, generator=g, dtype=torch.float64)])
-    return UnanimityGame(n_players, carriers, dividends, name=f"sparse_game({n_players}, n_large={n_large}, seed={seed})")
+    return UnanimityGame(n_players, carriers, dividends,
+                         name=f"sparse_game({n_players}, n_large={n_large}, seed={seed})")

@@ -66,7 +66,8 @@ def plot_comparison(result:dict):
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(order)), 3.5))
     width = 0.8 / len(values)
     for i, (method, v) in enumerate(values.items()):
-        ax.bar(np.arange(len(order)) + i * width, v.values[order], width, yerr=2 * v.stderr[order].nan_to_num(0), capsize=2, label=f"{method} ({result['seconds'][method]:.2f} s)")
+        ax.bar(np.arange(len(order)) + i * width, v.values[order], width, yerr=2 * v.stderr[order].nan_to_num(0),
+               capsize=2, label=f"{method} ({result['seconds'][method]:.2f} s)")
     ax.set_xticks(np.arange(len(order)) + 0.4 - width / 2, [first.players[i] for i in order], rotation=45)
     ax.axhline(0, color='k', lw=0.5); ax.set_ylabel(f"Shapley value ({result['metric']})"); ax.legend(fontsize=8)
     ax.set_title(f"{result['model']} {', '.join(result['layers'])}: {result['data']}", fontsize=9)

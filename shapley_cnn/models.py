@@ -30,23 +30,28 @@ def DigitCNN(n_classes:int=10, in_channels:int=1, width:int=32)->nn.Sequential:
     "A VGG-style CNN with five conv layers of `width`, `width`, 2`width`, 2`width`, 4`width` filters (320 by default)."
     w = width
     block = lambda i, o: [nn.Conv2d(i, o, 3, padding=1), nn.ReLU()]
-    layers = [*block(in_channels, w), *block(w, w), nn.MaxPool2d(2), *block(w, 2 * w), *block(2 * w, 2 * w), nn.MaxPool2d(2),
+    layers = [*block(in_channels, w), *block(w, w), nn.MaxPool2d(2), *block(w, 2 * w), *block(2 * w, 2 * w),
+              nn.MaxPool2d(2),
               *block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, n_classes)]
-    names = iter(['conv1', 'relu1', 'conv2', 'relu2', 'pool1', 'conv3', 'relu3', 'conv4', 'relu4', 'pool2', 'conv5', 'relu5', 'gap', 'flatten', 'fc'])
+    names = iter(['conv1', 'relu1', 'conv2', 'relu2', 'pool1', 'conv3', 'relu3', 'conv4', 'relu4', 'pool2', 'conv5',
+                  'relu5', 'gap', 'flatten', 'fc'])
     return nn.Sequential(OrderedDict((next(names), layer) for layer in layers))
 
 # %% ../nbs/11_models.ipynb #7c74647e
 class DepthwiseSeparable(nn.Sequential):
     "MobileNet v1 block: 3x3 depthwise conv, BN, ReLU, 1x1 pointwise conv, BN, ReLU."
     def __init__(self, in_channels:int, out_channels:int, stride:int=1):
-        super().__init__(nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False), nn.BatchNorm2d(in_channels), nn.ReLU(inplace=True),
-                         nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+        super().__init__(nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False),
+                         nn.BatchNorm2d(in_channels), nn.ReLU(inplace=True),
+                         nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels),
+                         nn.ReLU(inplace=True))
 
 def MobileNetV1(n_classes:int=1000, in_channels:int=3, width:float=1.0)->nn.Sequential:
     "MobileNet v1 (Howard et al. 2017) with width multiplier `width`."
     c = lambda k: max(8, int(k * width))
     plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
-    layers, channels = [nn.Conv2d(in_channels, c(32), 3, 2, 1, bias=False), nn.BatchNorm2d(c(32)), nn.ReLU(inplace=True)], c(32)
+    layers, channels = [nn.Conv2d(in_channels, c(32), 3, 2, 1, bias=False), nn.BatchNorm2d(c(32)),
+                        nn.ReLU(inplace=True)], c(32)
     for out, stride in plan: layers.append(DepthwiseSeparable(channels, c(out), stride)); channels = c(out)
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, n_classes))
 
@@ -63,7 +68,8 @@ def _replace(model:nn.Module, name:str, new:nn.Module):
 def _adapt_input(model:nn.Module, in_channels:int):
     conv, name = _first_conv(model)
     if conv.in_channels == in_channels: return
-    new = nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=conv.bias is not None)
+    new = nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                    bias=conv.bias is not None)
     with torch.no_grad(): new.weight.copy_(conv.weight.mean(1, keepdim=True).expand_as(new.weight))
     _replace(model, name, new)
 
@@ -79,14 +85,16 @@ def build_architecture(name:str, # one of ARCHITECTURES
                       )->nn.Module:
     "An ImageNet architecture adapted to the inputs and classes given."
     import torchvision.models as tvm
-    if name not in ARCHITECTURES: raise ValueError(f"Unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+    if name not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
     if name == 'mobilenet':
         if weights is not None: raise ValueError("torchvision has no pretrained MobileNet v1; use weights=None")
         model = MobileNetV1(n_classes, in_channels)
     else:
         model = getattr(tvm, name)(weights=weights)
         _adapt_input(model, in_channels); _adapt_head(model, n_classes)
-    return nn.Sequential(nn.Upsample(size=(32, 32), mode='bilinear', align_corners=False), model) if input_size < 32 else model
+    return nn.Sequential(nn.Upsample(size=(32, 32), mode='bilinear', align_corners=False),
+                         model) if input_size < 32 else model
 
 # %% ../nbs/11_models.ipynb #f7fc6e99
 MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN)
@@ -104,12 +112,16 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
     def build(): return (MODELS[arch](n_classes, in_channels) if arch in MODELS
                          else build_architecture(arch, in_channels, n_classes, train.images.shape[-1]))
-    if arch not in MODELS and arch not in ARCHITECTURES: raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
-    key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), epochs=epochs, lr=lr, patience=patience, batch_size=batch_size, seed=seed, v=1)
-    path = cache_dir() / 'models' / f"{arch}-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}.pt"
+    if arch not in MODELS and arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
+    key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), epochs=epochs, lr=lr,
+               patience=patience, batch_size=batch_size, seed=seed, v=1)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir() / 'models' / f"{arch}-{digest}.pt"
     torch.manual_seed(seed)
     model = build()
-    training = dict(epochs=epochs, lr=lr, patience=patience, batch_size=batch_size, seed=seed, device=device, progress=progress)
+    training = dict(epochs=epochs, lr=lr, patience=patience, batch_size=batch_size, seed=seed, device=device,
+                    progress=progress)
     if not cache: return fit(model, train, valid, **training).eval()
     from filelock import FileLock
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,10 +156,12 @@ def fit(model:nn.Module, # the network, trained in place
     from fastai.torch_core import set_seed
     from torch.utils.data import TensorDataset
     set_seed(seed, reproducible=True)
-    dls = DataLoaders.from_dsets(TensorDataset(train.images, train.labels), TensorDataset(valid.images, valid.labels), bs=batch_size, device=torch.device(device))
+    dls = DataLoaders.from_dsets(TensorDataset(train.images, train.labels), TensorDataset(valid.images, valid.labels),
+                                 bs=batch_size, device=torch.device(device))
     with tempfile.TemporaryDirectory() as folder:
         learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, path=folder,
-                        cbs=[EarlyStoppingCallback(monitor='valid_loss', patience=patience), SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)])
+                        cbs=[EarlyStoppingCallback(monitor='valid_loss', patience=patience),
+                             SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)])
         if progress: learn.fit(epochs, lr)
         else:
             with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit(epochs, lr)
@@ -159,4 +173,5 @@ def evaluate_model(model:nn.Module, data:ImageData, batch_size:int=1000)->dict:
     "Accuracy and mean cross-entropy loss of `model` on `data`."
     model = model.eval()
     logits = torch.cat([model(data.images[i:i + batch_size]) for i in range(0, len(data), batch_size)])
-    return dict(accuracy=(logits.argmax(1) == data.labels).float().mean().item(), loss=nn.functional.cross_entropy(logits, data.labels).item())
+    return dict(accuracy=(logits.argmax(1) == data.labels).float().mean().item(),
+                loss=nn.functional.cross_entropy(logits, data.labels).item())

@@ -34,15 +34,19 @@ class PruningRun:
     trial: int = 0
     def auc(self, column:str='accuracy')->float: return auc(self.steps[column])
     def plot(self, title:str|None=None): return plot_pruning({self.criterion: [self]}, title)
-    def __repr__(self): return f"PruningRun({self.criterion}, trial {self.trial}: {len(self.removed)} filters removed; test on {self.test})\n{self.steps.to_string(index=False)}"
+    def __repr__(self):
+        head = f"PruningRun({self.criterion}, trial {self.trial}: {len(self.removed)} removed; test on {self.test})"
+        return f"{head}\n{self.steps.to_string(index=False)}"
 
 # %% ../nbs/21_pruning.ipynb #8e2e7336
-THESIS_HYBRID_ACCURACY = [0.9855, .979, .964, .958, .923, .941, .916, .892, .833, .812, .500, .416] # Munovas, public notebook
+THESIS_HYBRID_ACCURACY = [0.9855, .979, .964, .958, .923, .941, .916, .892, .833, .812, .500,
+                          .416] # Munovas, public notebook
 
 def auc(curve)->float: # accuracy or loss after 0, 1, 2, ... filters removed
     "Area under a pruning curve as the thesis computes it: unit-width trapezoids over the points, over their number."
     curve = np.asarray(curve, dtype=float)
-    if curve.ndim != 1 or len(curve) < 2: raise ValueError(f"A pruning curve needs at least 2 points, got {len(curve)}")
+    if curve.ndim != 1 or len(curve) < 2:
+        raise ValueError(f"A pruning curve needs at least 2 points, got {len(curve)}")
     return float((curve.sum() - (curve[0] + curve[-1]) / 2) / len(curve))
 
 # %% ../nbs/21_pruning.ipynb #1a10c622
@@ -74,7 +78,7 @@ def prune(game:FilterGame, # the filters to prune and the value they are judged 
           finetune:FineTune|None=None, # retrain between steps (off by default, as in the thesis)
           progress:bool=True, # show a progress bar
          )->PruningRun:
-    "Remove `game`'s filters one at a time, the lowest-scoring first, recording test accuracy and loss after each step."
+    "Remove `game`'s filters one at a time, the lowest-scoring first; test accuracy and loss after each step."
     import pandas as pd
     criterion, n = as_criterion(criterion), game.n_players
     steps = n - 1 if steps is None else steps
@@ -84,7 +88,8 @@ def prune(game:FilterGame, # the filters to prune and the value they are judged 
     alive, removed = torch.ones(n, dtype=torch.bool), []
     accuracy_game, loss_game = _test_metrics(game, test)
     def row(filter_name, evaluations, seconds):
-        return dict(removed=len(removed), filter=filter_name, remaining=int(alive.sum()), accuracy=accuracy_game(alive[None]).item(),
+        return dict(removed=len(removed), filter=filter_name, remaining=int(alive.sum()),
+                    accuracy=accuracy_game(alive[None]).item(),
                     loss=-loss_game(alive[None]).item(), evaluations=evaluations, seconds=seconds)
     rows = [row(None, 0, 0.)]
     for step in progress_iter(range(steps), progress, leave=False):
@@ -98,10 +103,12 @@ def prune(game:FilterGame, # the filters to prune and the value they are judged 
             game = finetune(game, alive, seed)
             accuracy_game, loss_game = _test_metrics(game, test)
         rows.append(row(game.players[victim], evaluations, seconds))
-    return PruningRun(criterion.name, pd.DataFrame(rows), removed, game.data.name, test.name, str(game.metric_name), seed)
+    return PruningRun(criterion.name, pd.DataFrame(rows), removed, game.data.name, test.name, str(game.metric_name),
+                      seed)
 
 # %% ../nbs/21_pruning.ipynb #af56d701
-THESIS_AUC = {'Random': (0.65, 0.83), MonteCarlo(100).name: (0.78, 0.39), Hybrid().name: (0.79, 0.37)} # (accuracy, loss)
+THESIS_AUC = {'Random': (0.65, 0.83), MonteCarlo(100).name: (0.78, 0.39),
+              Hybrid().name: (0.79, 0.37)} # (accuracy, loss)
 
 def compare_criteria(game:FilterGame, # the filters to prune and the value they are judged by
                      criteria, # criteria or their names
@@ -116,19 +123,22 @@ def compare_criteria(game:FilterGame, # the filters to prune and the value they 
     check_count(trials, 'trials')
     criteria, runs = [as_criterion(c) for c in criteria], {}
     for c in progress_iter(criteria, progress, leave=False):
-        runs[c.name] = [prune(game, c, test, steps, seed + t, finetune, progress=False) for t in range(trials if c.random else 1)]
+        runs[c.name] = [prune(game, c, test, steps, seed + t, finetune,
+                              progress=False) for t in range(trials if c.random else 1)]
     return runs
 
 # %% ../nbs/21_pruning.ipynb #3343549a
 def auc_table(runs:dict[str, list[PruningRun]]):
-    "Per criterion: accuracy and loss AUC (mean, std over trials), the thesis's AUC where it ran it, and the cost of a run."
+    "Per criterion: accuracy and loss AUC (mean, std over trials), the thesis's AUC where it ran it, a run's cost."
     import pandas as pd
     rows = []
     for name, trials in runs.items():
         acc, loss = np.array([r.auc('accuracy') for r in trials]), np.array([r.auc('loss') for r in trials])
         thesis = THESIS_AUC.get(name, (np.nan, np.nan))
-        rows.append({'criterion': name, 'trials': len(trials), 'accuracy AUC': acc.mean(), 'accuracy AUC std': acc.std(),
-                     'loss AUC': loss.mean(), 'loss AUC std': loss.std(), 'thesis accuracy AUC': thesis[0], 'thesis loss AUC': thesis[1],
+        rows.append({'criterion': name, 'trials': len(trials), 'accuracy AUC': acc.mean(),
+                     'accuracy AUC std': acc.std(),
+                     'loss AUC': loss.mean(), 'loss AUC std': loss.std(), 'thesis accuracy AUC': thesis[0],
+                     'thesis loss AUC': thesis[1],
                      'coalitions per run': np.mean([r.steps.evaluations.sum() for r in trials]),
                      'seconds per run': np.mean([r.steps.seconds.sum() for r in trials]),
                      'final accuracy': np.mean([r.steps.accuracy.iloc[-1] for r in trials])})
@@ -136,16 +146,18 @@ def auc_table(runs:dict[str, list[PruningRun]]):
 
 # %% ../nbs/21_pruning.ipynb #1df98402
 def plot_pruning(runs:dict[str, list[PruningRun]], title:str|None=None):
-    "Test accuracy and loss against filters removed, one line per criterion (mean over trials, band: ±1 std); returns the figure."
+    "Test accuracy and loss against filters removed, a line per criterion (mean, band ±1 std); returns the figure."
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for name, trials in runs.items():
         for ax, column in zip(axes, ('accuracy', 'loss')):
             curves = np.stack([r.steps[column].to_numpy(float) for r in trials])
             x, mean, std = trials[0].steps.removed, curves.mean(0), curves.std(0)
-            line, = ax.plot(x, mean, marker='.', label=f"{name}" + (f" ({len(trials)} trials)" if len(trials) > 1 else ""))
+            line, = ax.plot(x, mean, marker='.',
+                            label=f"{name}" + (f" ({len(trials)} trials)" if len(trials) > 1 else ""))
             if len(trials) > 1: ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15)
-    for ax, column in zip(axes, ('test accuracy', 'test loss')): ax.set_xlabel('filters removed'); ax.set_ylabel(column); ax.grid(alpha=0.3)
+    for ax, column in zip(axes, ('test accuracy', 'test loss')):
+        ax.set_xlabel('filters removed'); ax.set_ylabel(column); ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     first = next(iter(runs.values()))[0]
     fig.suptitle(title or f"Pruning {first.steps['filter'].iloc[1].split('[')[0]}: test on {first.test}", fontsize=9)

@@ -24,15 +24,19 @@ def remove_filters(game:FilterGame, # the filters and the network
     import torch_pruning as tp
     alive = torch.as_tensor(alive, dtype=torch.bool)
     if alive.shape != (game.n_players,):
-        raise ValueError(f"alive must be a boolean mask of the {game.n_players} players, got shape {list(alive.shape)}")
+        raise ValueError(f"alive must be a boolean mask of the {game.n_players} players, got shape "
+                         f"{list(alive.shape)}")
     if game.baseline != 'zero':
-        raise ValueError(f"Removing filters for real equals masking only with the 'zero' baseline; this game uses {game.baseline!r}")
+        raise ValueError(f"Removing filters for real equals masking only with the 'zero' baseline; this game uses "
+                         f"{game.baseline!r}")
     model = copy.deepcopy(game.model).cpu().requires_grad_(True)  # Torch-Pruning traces through autograd
     graph = tp.DependencyGraph().build_dependency(model, example_inputs=game.images[:2].cpu())
     for layer in game.layers:
         channels = [c for (l, c), keep in zip(game.player_channels, alive.tolist()) if l == layer and not keep]
-        if len(channels) == model.get_submodule(layer).out_channels: raise ValueError(f"Every filter of {layer!r} would be removed")
-        if channels: graph.get_pruning_group(model.get_submodule(layer), tp.prune_conv_out_channels, idxs=channels).prune()
+        if len(channels) == model.get_submodule(layer).out_channels:
+            raise ValueError(f"Every filter of {layer!r} would be removed")
+        if channels:
+            graph.get_pruning_group(model.get_submodule(layer), tp.prune_conv_out_channels, idxs=channels).prune()
     gap = (model(game.images[:256].cpu()) - masked_logits(game, alive, game.images[:256])).abs().max().item()
     if gap > atol: raise ValueError(f"The pruned network differs from the masked one by {gap:.3g}: a removed filter's "
                                     "baseline does not vanish downstream (e.g. batch norm after the conv)")

@@ -42,7 +42,8 @@ class ShapleyValues:
         self.counts = torch.as_tensor(self.counts, dtype=torch.long).cpu()
         self.players = list(self.players) or [f"p{i}" for i in range(len(self.values))]
     def __len__(self): return len(self.values)
-    def __repr__(self): return f"ShapleyValues({self.method}, {len(self)} players, {self.n_evals} evaluations)\n{self.to_frame().to_string()}"
+    def __repr__(self):
+        return f"ShapleyValues({self.method}, {len(self)} players, {self.n_evals} evaluations)\n{self.to_frame()}"
 
 # %% ../nbs/01_shapley.ipynb #7371ec98
 @patch
@@ -50,7 +51,8 @@ def to_frame(self:ShapleyValues):
     "A pandas DataFrame with one row per player, indexed by player number."
     import pandas as pd
     extra = {} if self.ci_radius is None else dict(ci_radius=self.ci_radius.numpy())
-    return pd.DataFrame(dict(player=self.players, value=self.values.numpy(), stderr=self.stderr.numpy(), count=self.counts.numpy(), **extra))
+    return pd.DataFrame(dict(player=self.players, value=self.values.numpy(), stderr=self.stderr.numpy(),
+                             count=self.counts.numpy(), **extra))
 
 @patch
 def top(self:ShapleyValues, k:int=10, largest:bool=True):
@@ -66,10 +68,12 @@ def plot(self:ShapleyValues, ax=None, top:int|None=None, sort:bool=True, title:s
     order = self.values.argsort(descending=True) if sort else torch.arange(len(self))
     if top: order = order[:top]
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(max(4, 0.35 * len(order) + 1), 3.2))
-    ax.bar(range(len(order)), self.values[order].numpy(), yerr=2 * self.stderr[order].numpy(), capsize=2, color='tab:blue')
+    ax.bar(range(len(order)), self.values[order].numpy(), yerr=2 * self.stderr[order].numpy(), capsize=2,
+           color='tab:blue')
     ax.set_xticks(range(len(order)), [self.players[i] for i in order.tolist()], rotation=90 if len(order) > 8 else 0)
     ax.axhline(0, color='k', lw=0.5); ax.set_ylabel('Shapley value')
-    ax.set_title(title or f"{self.method} ({self.n_evals:,} evaluations)" + (", bars: ±2 s.e." if self.stderr.any() else ""))
+    bars = ", bars: ±2 s.e." if self.stderr.any() else ""
+    ax.set_title(title or f"{self.method} ({self.n_evals:,} evaluations){bars}")
     fig.tight_layout()
     return fig
 
@@ -77,7 +81,8 @@ def plot(self:ShapleyValues, ax=None, top:int|None=None, sort:bool=True, title:s
 @patch
 def save(self:ShapleyValues, path):
     "Write the result to `path` as JSON."
-    d = dict(values=self.values.tolist(), stderr=self.stderr.tolist(), counts=self.counts.tolist(), n_evals=self.n_evals,
+    d = dict(values=self.values.tolist(), stderr=self.stderr.tolist(), counts=self.counts.tolist(),
+             n_evals=self.n_evals,
              method=self.method, params=self.params, players=self.players,
              ci_radius=None if self.ci_radius is None else self.ci_radius.tolist())
     Path(path).write_text(json.dumps(d, indent=1))
@@ -107,7 +112,8 @@ def exact_shapley(game:Game, # the game
     n = game.n_players
     if n > max_players:
         raise ValueError(f"Exact Shapley values of {game.name} need all 2**{n} = {2**n:,} coalitions; the limit is "
-                         f"{max_players} players. Use permutation_shapley or tmab_shapley to sample instead (or raise max_players).")
+                         f"{max_players} players. Use permutation_shapley or tmab_shapley to sample instead (or "
+                         "raise max_players).")
     _check_batch_size(batch_size)
     w_in, w_out = shapley_weights(n)
     phi = torch.zeros(n, dtype=torch.float64)
@@ -116,10 +122,12 @@ def exact_shapley(game:Game, # the game
         coalitions = coalitions_from_indices(torch.arange(start, min(start + batch_size, 2**n)), n)
         values, sizes = evaluate(game, coalitions), coalitions.sum(1)
         phi += coalitions.double().T @ (values * w_in[sizes]) - (~coalitions).double().T @ (values * w_out[sizes])
-    return ShapleyValues(phi, torch.zeros(n), torch.full((n,), 2**n), 2**n, 'exact', dict(batch_size=batch_size), game.players)
+    return ShapleyValues(phi, torch.zeros(n), torch.full((n,), 2**n), 2**n, 'exact', dict(batch_size=batch_size),
+                         game.players)
 
 def _check_batch_size(batch_size):
-    if not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
 
 # %% ../nbs/01_shapley.ipynb #215c9412
 @dataclass
@@ -131,17 +139,20 @@ class Truncation:
     walk: str = 'add' # 'add': from the empty coalition up; 'remove': from all players down
 
     def __post_init__(self):
-        if self.walk not in ('add', 'remove'): raise ValueError(f"Truncation walk must be 'add' or 'remove', got {self.walk!r}")
+        if self.walk not in ('add', 'remove'):
+            raise ValueError(f"Truncation walk must be 'add' or 'remove', got {self.walk!r}")
         if not self.tolerance >= 0: raise ValueError(f"Truncation tolerance must be >= 0, got {self.tolerance}")
-        if not (isinstance(self.patience, int) and self.patience >= 1): raise ValueError(f"Truncation patience must be an int >= 1, got {self.patience}")
-        if self.level is None and self.walk == 'remove': raise ValueError("A 'remove' walk needs an explicit level (e.g. chance accuracy)")
+        if not (isinstance(self.patience, int) and self.patience >= 1):
+            raise ValueError(f"Truncation patience must be an int >= 1, got {self.patience}")
+        if self.level is None and self.walk == 'remove':
+            raise ValueError("A 'remove' walk needs an explicit level (e.g. chance accuracy)")
 
 def data_truncation(tolerance:float, patience:int=1)->Truncation:
     "Data Shapley's rule: add players until the value is within `tolerance` of v(N)."
     return Truncation(tolerance, patience, None, 'add')
 
 def neuron_truncation(dead_level:float, tolerance:float, patience:int=6)->Truncation:
-    "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance`, `patience` times in a row."
+    "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance`, `patience` in a row."
     return Truncation(tolerance, patience, dead_level, 'remove')
 
 # %% ../nbs/01_shapley.ipynb #0903296a
@@ -205,7 +216,8 @@ class _TruncationState:
 class RunningMoments:
     "Per-player count, mean and sum of squared deviations, updated with batches of samples."
     def __init__(self, n:int):
-        self.count, self.mean, self.m2 = torch.zeros(n, dtype=torch.long), torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
+        self.count = torch.zeros(n, dtype=torch.long)
+        self.mean, self.m2 = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
 
     def add(self, samples:Tensor, mask:Tensor|None=None):
         "Fold in `samples` `[B, n]`, only where `mask` is True."
@@ -220,16 +232,19 @@ class RunningMoments:
         self.count = total
 
     @property
-    def variance(self)->Tensor: return torch.where(self.count > 1, self.m2 / (self.count - 1).clamp(min=1), float('inf'))
+    def variance(self)->Tensor:
+        return torch.where(self.count > 1, self.m2 / (self.count - 1).clamp(min=1), float('inf'))
     @property
     def stderr(self)->Tensor: return (self.variance / self.count.clamp(min=1)).sqrt()
     def state(self)->dict: return dict(count=self.count, mean=self.mean, m2=self.m2)
-    def load(self, state:dict): self.count, self.mean, self.m2 = [torch.as_tensor(state[k]) for k in ('count', 'mean', 'm2')]
+    def load(self, state:dict):
+        self.count, self.mean, self.m2 = [torch.as_tensor(state[k]) for k in ('count', 'mean', 'm2')]
 
 # %% ../nbs/01_shapley.ipynb #0317f7fe
 def random_permutations(count:int, n:int, generator:torch.Generator)->Tensor:
     "`count` uniformly random permutations of `n` players, drawn one after another from `generator`."
-    return torch.stack([torch.randperm(n, generator=generator) for _ in range(count)]) if count else torch.zeros(0, n, dtype=torch.long)
+    if not count: return torch.zeros(0, n, dtype=torch.long)
+    return torch.stack([torch.randperm(n, generator=generator) for _ in range(count)])
 
 def _generator(seed:int|None)->torch.Generator:
     return torch.Generator().manual_seed(torch.seed() if seed is None else seed)
@@ -246,7 +261,8 @@ class Checkpoint:
         with np.load(self.path, allow_pickle=False) as f: state = {k: f[k] for k in f.files}
         saved = str(state.pop('fingerprint'))
         if saved != self.fingerprint:
-            raise ValueError(f"The checkpoint {self.path} was written by another run:\n  saved: {saved}\n  now:   {self.fingerprint}\n"
+            raise ValueError(f"The checkpoint {self.path} was written by another run:\n  saved: {saved}\n  now:   "
+                             f"{self.fingerprint}\n"
                              "Delete the file or pass another checkpoint path.")
         return state
 
@@ -264,8 +280,10 @@ def _fingerprint(game:Game, ends:tuple, method:str, **params)->dict:
     return dict(game=game.name, players=game.players, ends=list(ends), method=method, **params)
 
 def _truncation_params(truncation:Truncation|None):
-    if truncation is not None and not isinstance(truncation, Truncation): raise TypeError(f"truncation must be a Truncation or None, got {type(truncation).__name__}")
-    return None if truncation is None else dict(tolerance=truncation.tolerance, patience=truncation.patience, level=truncation.level, walk=truncation.walk)
+    if truncation is not None and not isinstance(truncation, Truncation):
+        raise TypeError(f"truncation must be a Truncation or None, got {type(truncation).__name__}")
+    return None if truncation is None else dict(tolerance=truncation.tolerance, patience=truncation.patience,
+                                                level=truncation.level, walk=truncation.walk)
 
 # %% ../nbs/01_shapley.ipynb #eaa1c857
 def permutation_shapley(game:Game, # the game
@@ -279,7 +297,9 @@ def permutation_shapley(game:Game, # the game
                        )->ShapleyValues:
     "Monte Carlo Shapley values from random permutations, evaluated in batches."
     check_count(n_permutations, 'n_permutations')
-    if antithetic and n_permutations % 2: raise ValueError(f"Antithetic sampling walks permutations in pairs: n_permutations must be even, got {n_permutations}")
+    if antithetic and n_permutations % 2:
+        raise ValueError(f"Antithetic sampling walks permutations in pairs: n_permutations must be even, got "
+                         f"{n_permutations}")
     _check_batch_size(batch_size)
     n, ends = game.n_players, extremes(game)
     params = dict(antithetic=antithetic, truncation=_truncation_params(truncation), seed=seed)
@@ -290,7 +310,8 @@ def permutation_shapley(game:Game, # the game
         count = min(per_round, n_permutations - run.done)
         perms = random_permutations(count // 2 if antithetic else count, n, run.generator)
         if antithetic: perms = torch.cat([perms, perms.flip(1)])
-        marginals, n_evals = walk_permutations(game, perms, torch.ones_like(perms, dtype=torch.bool), ends, truncation, batch_size)
+        marginals, n_evals = walk_permutations(game, perms, torch.ones_like(perms, dtype=torch.bool), ends,
+                                               truncation, batch_size)
         if antithetic: marginals = (marginals[:count // 2] + marginals[count // 2:]) / 2
         run.moments.add(marginals)
         run.advance(count, n_evals)
@@ -316,11 +337,13 @@ class _SamplingRun:
         "Count a finished round and save the state."
         self.done, self.n_evals = self.done + permutations, self.n_evals + n_evals
         if self.checkpoint:
-            self.checkpoint.save(**self.moments.state(), done=self.done, n_evals=self.n_evals, rng=self.generator.get_state(), **self.extra)
+            self.checkpoint.save(**self.moments.state(), done=self.done, n_evals=self.n_evals,
+                                 rng=self.generator.get_state(), **self.extra)
 
     def result(self, method:str, params:dict, ci_radius:Tensor|None=None)->ShapleyValues:
         m = self.moments
-        return ShapleyValues(m.mean, torch.where(m.count > 1, m.stderr, float('nan')), m.count, self.n_evals, method, params, self.game.players, ci_radius)
+        return ShapleyValues(m.mean, torch.where(m.count > 1, m.stderr, float('nan')), m.count, self.n_evals, method,
+                             params, self.game.players, ci_radius)
 
 # %% ../nbs/01_shapley.ipynb #c58fb9eb
 def confidence_radius(moments:RunningMoments, value_range:float, delta:float, bound:str='bernstein')->Tensor:
@@ -334,7 +357,7 @@ def confidence_radius(moments:RunningMoments, value_range:float, delta:float, bo
     return torch.where(moments.count > 1, radius, float('inf'))
 
 def undecided(moments:RunningMoments, radius:Tensor, k:int, epsilon:float)->Tensor:
-    "Players whose interval still straddles, by more than `epsilon`, the estimate that separates them from the top `k`."
+    "Players whose interval still straddles, by more than `epsilon`, the estimate separating them from the top `k`."
     mean, n = moments.mean, len(moments.mean)
     ranked = mean.topk(min(k + 1, n))
     in_top = torch.zeros(n, dtype=torch.bool); in_top[ranked.indices[:k]] = True
@@ -359,10 +382,12 @@ def tmab_shapley(game:Game, # the game
                 )->ShapleyValues:
     "Truncated multi-armed bandit Shapley (Neuron Shapley, Algorithm 1): sample until the top `k` are separated."
     n = game.n_players
-    if not isinstance(k, int) or not 1 <= k <= n: raise ValueError(f"k must be an int between 1 and {n} (the number of players), got {k!r}")
+    if not isinstance(k, int) or not 1 <= k <= n:
+        raise ValueError(f"k must be an int between 1 and {n} (the number of players), got {k!r}")
     if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
     if not epsilon >= 0: raise ValueError(f"epsilon must be >= 0, got {epsilon}")
-    if bound not in ('bernstein', 'hoeffding'): raise ValueError(f"bound must be 'bernstein' or 'hoeffding', got {bound!r}")
+    if bound not in ('bernstein', 'hoeffding'):
+        raise ValueError(f"bound must be 'bernstein' or 'hoeffding', got {bound!r}")
     for count, name in ((max_permutations, 'max_permutations'), (round_size, 'round_size')): check_count(count, name)
     _check_batch_size(batch_size)
     value_range = _value_range(game, value_range)
@@ -382,16 +407,20 @@ def tmab_shapley(game:Game, # the game
         run.moments.add(marginals, wanted)
         run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
         run.advance(count, n_evals)
-        if bar is not None: bar.update(math.ceil(run.done / round_size)); bar.comment = f"{int(run.extra['active'].sum())} undecided"
-    return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params), radius())
+        if bar is not None:
+            bar.update(math.ceil(run.done / round_size)); bar.comment = f"{int(run.extra['active'].sum())} undecided"
+    return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
+                      radius())
 
 # %% ../nbs/01_shapley.ipynb #4e8d2a61
 def _value_range(game:Game, value_range:float|None)->float:
     "The bound R the confidence intervals use: the one given, else the one the game declares."
     value_range = game.marginal_range if value_range is None else value_range
     if value_range is None:
-        raise ValueError(f"tmab_shapley needs a bound R on the spread of the marginal contributions, and {game.name} declares "
-                         "none (its `marginal_range` is None): pass value_range=R. For an accuracy, R = 2 (marginals lie in "
+        raise ValueError(f"tmab_shapley needs a bound R on the spread of the marginal contributions, and {game.name} "
+                         "declares "
+                         "none (its `marginal_range` is None): pass value_range=R. For an accuracy, R = 2 (marginals "
+                         "lie in "
                          "[-1, 1]). Too small an R makes the intervals too narrow and the top k may be wrong.")
     if not value_range >= 0: raise ValueError(f"value_range must be >= 0, got {value_range}")
     return float(value_range)
