@@ -36,7 +36,10 @@ def _tolerance(stderr_sq:Tensor, tol:float|None)->Tensor:
     return torch.full_like(stderr_sq, tol) if tol is not None else 4 * stderr_sq.nan_to_num(0.).sqrt() + 1e-9
 
 # %% ../nbs/02_axioms.ipynb #a85f4675
-def check_efficiency(values:ShapleyValues, game:Game, tol:float|None=None)->AxiomCheck:
+def check_efficiency(values:ShapleyValues, # an estimate
+                     game:Game, # its game
+                     tol:float|None=None, # allowed gap; default 4 standard errors
+                    )->AxiomCheck:
     "Do the values add up to v(N) - v(empty)?"
     v_empty, v_all = extremes(game)
     gap = (values.values.sum() - (v_all - v_empty)).abs()
@@ -58,13 +61,17 @@ def _without(n:int, *players)->Tensor:
     for p in players: idx = idx[(idx >> p) & 1 == 0]
     return idx
 
-def null_players(game:Game, atol:float=1e-12)->list[int]:
+def null_players(game:Game, # a game of at most 16 players
+                 atol:float=1e-12, # allowed difference
+                )->list[int]:
     "Players who add nothing to any coalition."
     table, n = _table(game), game.n_players
     return [i for i in range(n) if torch.allclose(table[_without(n, i) | (1 << i)], table[_without(n, i)], rtol=0,
                                                   atol=atol)]
 
-def symmetric_pairs(game:Game, atol:float=1e-12)->list[tuple[int, int]]:
+def symmetric_pairs(game:Game, # a game of at most 16 players
+                    atol:float=1e-12, # allowed difference
+                   )->list[tuple[int, int]]:
     "Pairs of players who add the same to every coalition containing neither."
     table, n = _table(game), game.n_players
     return [(i, j) for i, j in itertools.combinations(range(n), 2)
@@ -72,13 +79,19 @@ def symmetric_pairs(game:Game, atol:float=1e-12)->list[tuple[int, int]]:
                               atol=atol)]
 
 # %% ../nbs/02_axioms.ipynb #653394c4
-def check_null_player(values:ShapleyValues, game:Game, tol:float|None=None)->AxiomCheck:
+def check_null_player(values:ShapleyValues, # an estimate
+                      game:Game, # its game
+                      tol:float|None=None, # allowed value; default 4 standard errors
+                     )->AxiomCheck:
     "Do null players get 0?"
     null = torch.tensor(null_players(game), dtype=torch.long)
     return _verdict('null player', values.values[null].abs(), _tolerance(values.stderr[null] ** 2, tol),
                     f"null players: {[values.players[i] for i in null.tolist()] or 'none'}")
 
-def check_symmetry(values:ShapleyValues, game:Game, tol:float|None=None)->AxiomCheck:
+def check_symmetry(values:ShapleyValues, # an estimate
+                   game:Game, # its game
+                   tol:float|None=None, # allowed difference; default 4 standard errors
+                  )->AxiomCheck:
     "Do symmetric players get equal values?"
     pairs = torch.tensor(symmetric_pairs(game), dtype=torch.long).reshape(-1, 2)
     i, j = pairs[:, 0], pairs[:, 1]
@@ -87,8 +100,11 @@ def check_symmetry(values:ShapleyValues, game:Game, tol:float|None=None)->AxiomC
                     f"{len(pairs)} symmetric pairs")
 
 # %% ../nbs/02_axioms.ipynb #f8a31f49
-def check_additivity(values_sum:ShapleyValues, values_a:ShapleyValues, values_b:ShapleyValues,
-                     tol:float|None=None)->AxiomCheck:
+def check_additivity(values_sum:ShapleyValues, # the estimate for the game a + b
+                     values_a:ShapleyValues, # for a
+                     values_b:ShapleyValues, # for b
+                     tol:float|None=None, # allowed gap; default 4 standard errors
+                    )->AxiomCheck:
     "Are the values of the game a + b the sum of the values of a and of b?"
     if not len(values_sum) == len(values_a) == len(values_b):
         raise ValueError(f"Values for {len(values_sum)}, {len(values_a)} and {len(values_b)} players cannot be "
@@ -99,7 +115,10 @@ def check_additivity(values_sum:ShapleyValues, values_a:ShapleyValues, values_b:
                     "phi(a + b) vs phi(a) + phi(b)")
 
 # %% ../nbs/02_axioms.ipynb #48b8ed54
-def plant_null_and_symmetric(game:TabularGame, null:int, pair:tuple[int, int])->TabularGame:
+def plant_null_and_symmetric(game:TabularGame, # a tabular game
+                             null:int, # the player to make null
+                             pair:tuple[int, int], # two players to make symmetric
+                            )->TabularGame:
     "A copy of a tabular game in which `null` is a null player and the two players of `pair` are symmetric."
     n, table = game.n_players, game.table.clone()
     idx = torch.arange(2**n)

@@ -146,7 +146,8 @@ def parser()->argparse.ArgumentParser:
                        description=command.__doc__, formatter_class=own.formatter_class)
     return p
 
-def main(argv=None):
+def main(argv=None, # the arguments; default the command line
+        ):
     "Entry point of the `shapley-cnn` command."
     args = vars(parser().parse_args(argv))
     command = COMMANDS[args.pop('command')]

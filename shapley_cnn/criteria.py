@@ -174,7 +174,8 @@ def as_criterion(name, # a key of `CRITERIA`, or a `Criterion`
     return CRITERIA[name](**options)
 
 # %% ../nbs/20_criteria.ipynb #307f0981
-def exact_by_orders(game:SubGame)->Tensor:
+def exact_by_orders(game:SubGame, # the SubGame of a FilterGame
+                   )->Tensor:
     "Exact Shapley values as the thesis's code computes them: all n! orders, one full forward pass per coalition."
     filters, _ = _parts(game)
     def value(removed):

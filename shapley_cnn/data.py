@@ -46,7 +46,8 @@ class ImageData:
                          None if self.groups is None else self.groups[index])
 
 # %% ../nbs/10_data.ipynb #d92b67e3
-def load_digits(size:int=28)->ImageData:
+def load_digits(size:int=28, # height and width to resize to
+               )->ImageData:
     "scikit-learn's 1,797 bundled 8x8 digits, scaled to [0, 1] and resized to `size` x `size` (bilinear)."
     from sklearn.datasets import load_digits as sklearn_digits
     bunch = sklearn_digits()
@@ -56,7 +57,11 @@ def load_digits(size:int=28)->ImageData:
                      f"digits (scikit-learn, 8x8 resized to {size}x{size})")
 
 # %% ../nbs/10_data.ipynb #aef88959
-def show_images(data:ImageData, n:int=10, ax_row=None, title:bool=True):
+def show_images(data:ImageData, # the images
+                n:int=10, # classes to show
+                ax_row=None, # matplotlib axes to draw on; default a new figure
+                title:bool=True, # label each image with its class
+               ):
     "The first image of each of the first `n` classes; returns the figure."
     import matplotlib.pyplot as plt
     classes = list(range(min(n, data.n_classes)))
@@ -142,7 +147,10 @@ def _download_mnist()->dict[str, ImageData]:
     return sets
 
 # %% ../nbs/10_data.ipynb #5810f60b
-def split_data(data:ImageData, sizes:dict[str, int], seed:int=0)->dict[str, ImageData]:
+def split_data(data:ImageData, # the images to split
+               sizes:dict[str, int], # split name -> number of images
+               seed:int=0, # seed of the shuffle
+              )->dict[str, ImageData]:
     "Disjoint random subsets of the given sizes, the same for the same seed."
     if any(not isinstance(s, int) or s < 0 for s in sizes.values()):
         raise ValueError(f"Split sizes must be non-negative ints, got {sizes}")
@@ -174,7 +182,10 @@ def load_splits(data:str='digits', # 'digits' (embedded) or 'mnist'
 FULL_MNIST_SPLIT = dict(valid=2000, shapley=1000, test=7000)
 
 # %% ../nbs/10_data.ipynb #b2770d9b
-def flip_labels(data:ImageData, fraction:float, seed:int=0)->tuple[ImageData, Tensor]:
+def flip_labels(data:ImageData, # the images
+                fraction:float, # share of the labels to flip
+                seed:int=0, # seed of which and to what
+               )->tuple[ImageData, Tensor]:
     "A copy with the labels of `fraction` of the images changed to another class, and the indices flipped."
     if not 0 <= fraction <= 1: raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
     g = torch.Generator().manual_seed(seed)
@@ -188,7 +199,10 @@ def flip_labels(data:ImageData, fraction:float, seed:int=0)->tuple[ImageData, Te
 PALETTE = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, .5, 0], [.5, 0, 1],
                         [0, .5, 1], [1, 1, 1]])
 
-def color_digits(data:ImageData, bias:float, seed:int=0)->ImageData:
+def color_digits(data:ImageData, # grey digits
+                 bias:float, # chance that the colour is the label's colour
+                 seed:int=0, # seed of the colours
+                )->ImageData:
     "RGB digits whose colour is their label's colour with probability `bias` (else a random other colour)."
     if not 0 <= bias <= 1: raise ValueError(f"bias must lie in [0, 1], got {bias}")
     g = torch.Generator().manual_seed(seed)

@@ -17,7 +17,8 @@ from .shapley import ShapleyValues
 __all__ = ['one_per_class', 'feature_maps', 'plot_feature_maps', 'explorer_figure', 'explorer']
 
 # %% ../nbs/22_feature_maps.ipynb #f52ab8a5
-def one_per_class(data:ImageData)->ImageData: # images with labels
+def one_per_class(data:ImageData, # images with labels
+                 )->ImageData:
     "The first image of each class, in class order."
     first = [int((data.labels == c).nonzero()[0]) for c in data.labels.unique().tolist()]
     return data.subset(first, f"{data.name}, one image per class")
@@ -37,8 +38,13 @@ def _normalised(maps:Tensor)->Tensor:
     return (maps - low) / (high - low).clamp(min=1e-12)
 
 # %% ../nbs/22_feature_maps.ipynb #9547969c
-def plot_feature_maps(model:nn.Module, data:ImageData, layer:str, values, # one value per channel of `layer`
-                      k:int=2, title:str|None=None):
+def plot_feature_maps(model:nn.Module, # the network
+                      data:ImageData, # images: one of each class is shown
+                      layer:str, # a conv layer
+                      values, # one value per channel of `layer`
+                      k:int=2, # filters shown from each end
+                      title:str|None=None, # default: the layer
+                     ):
     "For an image per class: maps of the `k` highest- and `k` lowest-valued filters of `layer`; returns the figure."
     import matplotlib.pyplot as plt
     values = torch.as_tensor(values.values if isinstance(values, ShapleyValues) else values).double()

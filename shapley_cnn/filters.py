@@ -21,34 +21,45 @@ __all__ = ['METRICS', 'ACTIVATIONS', 'CHANNELWISE', 'bounded', 'accuracy', 'nega
            'masking_hook', 'gate_forward']
 
 # %% ../nbs/12_filters.ipynb #ab67528a
-def bounded(metric, low:float=0., high:float=1.):
+def bounded(metric, # a batched metric
+            low:float=0., # its smallest value
+            high:float=1., # its largest value
+           ):
     "Mark `metric` as taking values in [low, high], so that a game's marginals have a known bound."
     metric.bounds = (low, high)
     return metric
 
 @bounded
-def accuracy(logits:Tensor, targets:Tensor)->Tensor:
+def accuracy(logits:Tensor, # `[B, N, classes]`: B coalitions, N images
+             targets:Tensor, # `[N]` labels
+            )->Tensor:
     "Fraction of images classified correctly, per coalition."
     return (logits.argmax(-1) == targets).double().mean(-1)
 
-def negative_loss(logits:Tensor, targets:Tensor)->Tensor:
+def negative_loss(logits:Tensor, # `[B, N, classes]`: B coalitions, N images
+                  targets:Tensor, # `[N]` labels
+                 )->Tensor:
     "Minus the mean cross-entropy loss, per coalition (larger is better)."
     true_class = logits.gather(-1, targets.expand(logits.shape[:-1])[..., None])[..., 0]
     return -(logits.logsumexp(-1) - true_class).double().mean(-1)
 
-def class_recall(cls:int):
+def class_recall(cls:int, # the class
+                ):
     "Recall of class `cls`: the accuracy on the images of that class."
     def recall(logits, targets): return accuracy(logits[:, targets == cls], targets[targets == cls])
     recall.__name__ = f"recall of class {cls}"
     return bounded(recall)
 
-def group_accuracy(groups:Tensor, group:int):
+def group_accuracy(groups:Tensor, # a group per image
+                   group:int, # the group
+                  ):
     "Accuracy on the images whose group is `group`."
     def metric(logits, targets): return accuracy(logits[:, groups == group], targets[groups == group])
     metric.__name__ = f"accuracy of group {group}"
     return bounded(metric)
 
-def worst_group_accuracy(groups:Tensor):
+def worst_group_accuracy(groups:Tensor, # a group per image
+                        ):
     "The lowest accuracy over the groups."
     def metric(logits, targets):
         return torch.stack([group_accuracy(groups, g)(logits, targets) for g in groups.unique().tolist()]).amin(0)
@@ -58,7 +69,9 @@ def worst_group_accuracy(groups:Tensor):
 # %% ../nbs/12_filters.ipynb #24fb865c
 METRICS = dict(accuracy=accuracy, loss=negative_loss, negative_loss=negative_loss)
 
-def as_metric(metric, data:ImageData):
+def as_metric(metric, # a name, a batched metric or a per-coalition callable
+              data:ImageData, # the images, for group metrics
+             ):
     "A batched metric from a name ('accuracy', 'loss', 'recall:3', 'group:1', 'worst_group') or a callable."
     if isinstance(metric, str):
         name, _, arg = metric.partition(':')
@@ -79,7 +92,8 @@ def as_metric(metric, data:ImageData):
     return per_coalition
 
 # %% ../nbs/12_filters.ipynb #6dd0e525
-def conv_layers(model:nn.Module)->list[str]:
+def conv_layers(model:nn.Module, # the network
+               )->list[str]:
     "Names of all conv layers of `model`, in order."
     return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
 
@@ -337,7 +351,12 @@ def naive_value(self:FilterGame, coalitions:Tensor)->Tensor:
     return torch.cat(values).double().cpu()
 
 # %% ../nbs/12_filters.ipynb #7a257052
-def gate_forward(model:nn.Module, data:ImageData, layer:str, channels:list[int]|None=None, metric=accuracy):
+def gate_forward(model:nn.Module, # the network
+                 data:ImageData, # the images
+                 layer:str, # a conv layer
+                 channels:list[int]|None=None, # the gated channels; default all
+                 metric=accuracy, # a batched metric
+                ):
     "A function of `[B, len(channels)]` gates returning `B` metric values, one full forward pass per row."
     module = dict(model.named_modules())[layer]
     channels = list(range(module.out_channels)) if channels is None else list(channels)

@@ -55,7 +55,9 @@ def progress_iter(items, # what to iterate over
     return progress_bar(items, display=display, **kwargs) if display else items
 
 # %% ../nbs/00_games.ipynb #5fbe7b4e
-def as_coalitions(coalitions, n_players:int)->Tensor:
+def as_coalitions(coalitions, # a `[B, n_players]` boolean tensor, or one row
+                  n_players:int, # the game's number of players
+                 )->Tensor:
     "Check that `coalitions` is a `[B, n_players]` boolean tensor (a single row is promoted to a batch)."
     if not isinstance(coalitions, Tensor): coalitions = torch.as_tensor(coalitions)
     if coalitions.dtype != torch.bool:
@@ -66,12 +68,17 @@ def as_coalitions(coalitions, n_players:int)->Tensor:
     return coalitions
 
 # %% ../nbs/00_games.ipynb #6b602cce
-def members(coalition:Tensor, players:list[str])->list[str]:
+def members(coalition:Tensor, # one boolean row
+            players:list[str], # the player names
+           )->list[str]:
     "Names of the players in one coalition, for messages."
     return [players[i] for i in coalition.nonzero().flatten().tolist()]
 
 # %% ../nbs/00_games.ipynb #7fce3a9d
-def evaluate(game:Game, coalitions:Tensor, batch_size:int|None=None)->Tensor:
+def evaluate(game:Game, # the game
+             coalitions:Tensor, # `[B, n_players]` booleans
+             batch_size:int|None=None, # the most rows per call of `game.value`; None: all
+            )->Tensor:
     "Checked float64 values of `coalitions`, passed to `game.value` in chunks of at most `batch_size` rows."
     coalitions = as_coalitions(coalitions, game.n_players)
     step = batch_size or len(coalitions) or 1
@@ -96,7 +103,8 @@ def _checked_value(game:Game, coalitions:Tensor)->Tensor:
     return values
 
 # %% ../nbs/00_games.ipynb #115280b8
-def extremes(game:Game)->tuple[float, float]:
+def extremes(game:Game, # the game
+            )->tuple[float, float]:
     "`(v(empty), v(all players))`, evaluated in one call."
     n = game.n_players
     nobody, everybody = torch.zeros(n, dtype=torch.bool), torch.ones(n, dtype=torch.bool)
@@ -117,7 +125,10 @@ class FunctionGame(Game):
 # %% ../nbs/00_games.ipynb #d410fa62
 class SumGame(Game):
     "The game `v(S) = a(S) + b(S)`."
-    def __init__(self, a:Game, b:Game):
+    def __init__(self,
+                 a:Game, # the first game
+                 b:Game, # a game on as many players
+                ):
         if a.n_players != b.n_players:
             raise ValueError(f"Cannot add games with {a.n_players} and {b.n_players} players")
         super().__init__(a.n_players, a.players, f"({a.name} + {b.name})")
@@ -128,7 +139,8 @@ class SumGame(Game):
 # %% ../nbs/00_games.ipynb #5857b5a4
 class SubGame(Game):
     "The game of `game` on the players `keep` only: every other player is always absent."
-    def __init__(self, game:Game, keep): # player indices, or a boolean mask over `game`'s players
+    def __init__(self, game:Game, # the whole game
+                 keep): # player indices, or a boolean mask over `game`'s players
         keep = torch.as_tensor(keep)
         if keep.dtype == torch.bool:
             if keep.shape != (game.n_players,):
@@ -149,18 +161,25 @@ class SubGame(Game):
         return evaluate(self.game, full)
 
 # %% ../nbs/00_games.ipynb #879d2832
-def coalitions_from_indices(indices:Tensor, n_players:int)->Tensor:
+def coalitions_from_indices(indices:Tensor, # `[B]` integers
+                            n_players:int, # the number of players
+                           )->Tensor:
     "Boolean coalitions whose bit patterns are `indices` (player `i` is bit `i`)."
     return (indices[:, None] >> torch.arange(n_players)) & 1 == 1
 
-def indices_from_coalitions(coalitions:Tensor)->Tensor:
+def indices_from_coalitions(coalitions:Tensor, # `[B, n]` booleans
+                           )->Tensor:
     "Integer index of each coalition: the sum of `2**i` over its members."
     return (coalitions.long() << torch.arange(coalitions.shape[1], device=coalitions.device)).sum(1)
 
 # %% ../nbs/00_games.ipynb #b7675791
 class TabularGame(Game):
     "A game given by the values of all `2**n` coalitions, indexed as in `indices_from_coalitions`."
-    def __init__(self, table, players=None, name=None):
+    def __init__(self,
+                 table, # `2**n` values, indexed as in `indices_from_coalitions`
+                 players=None, # player names
+                 name=None, # a name for messages
+                ):
         table = torch.as_tensor(table, dtype=torch.float64)
         n = int(round(math.log2(len(table)))) if len(table) else 0
         if table.ndim != 1 or len(table) != 2**n or n < 1:
@@ -195,7 +214,11 @@ class TabularGame(Game):
 # %% ../nbs/00_games.ipynb #a1fbfacf
 class AdditiveGame(Game):
     "`v(S) = sum of w_i over S`; the Shapley value of player `i` is `w_i`."
-    def __init__(self, weights, players=None, name=None):
+    def __init__(self,
+                 weights, # one weight per player
+                 players=None, # player names
+                 name=None, # a name for messages
+                ):
         self.weights = torch.as_tensor(weights, dtype=torch.float64).flatten()
         super().__init__(len(self.weights), players, name)
     marginal_range = 0. # a player always adds its weight
@@ -205,7 +228,13 @@ class AdditiveGame(Game):
 # %% ../nbs/00_games.ipynb #dc852097
 class UnanimityGame(Game):
     "`v(S) = sum of d_T over the carriers T contained in S`; `phi_i = sum of d_T/|T| over T containing i`."
-    def __init__(self, n_players:int, carriers:list, dividends=None, players=None, name=None):
+    def __init__(self,
+                 n_players:int, # number of players
+                 carriers:list, # lists of player indices
+                 dividends=None, # one dividend per carrier; default 1
+                 players=None, # player names
+                 name=None, # a name for messages
+                ):
         super().__init__(n_players, players, name)
         self.carriers = torch.zeros(len(carriers), n_players, dtype=torch.bool)
         for row, carrier in zip(self.carriers, carriers): row[list(carrier)] = True
@@ -231,7 +260,11 @@ def _shapley_weight(size:int, n:int)->float:
 
 class GloveGame(Game):
     "`v(S) = min(#left gloves in S, #right gloves in S)`."
-    def __init__(self, n_left:int, n_right:int, name=None):
+    def __init__(self,
+                 n_left:int, # holders of a left glove
+                 n_right:int, # holders of a right glove
+                 name=None, # a name for messages
+                ):
         if n_left < 1 or n_right < 1: raise ValueError("A glove game needs at least one left and one right glove")
         self.n_left, self.n_right = n_left, n_right
         super().__init__(n_left + n_right, [f"L{i}" for i in range(n_left)] + [f"R{i}" for i in range(n_right)], name)
@@ -250,7 +283,11 @@ class GloveGame(Game):
 # %% ../nbs/00_games.ipynb #e4cfe76b
 class AirportGame(Game):
     "`v(S) = max of the costs c_i over S` (0 for the empty coalition); Littlechild and Owen's closed form."
-    def __init__(self, costs, players=None, name=None):
+    def __init__(self,
+                 costs, # each plane's runway cost
+                 players=None, # player names
+                 name=None, # a name for messages
+                ):
         self.costs = torch.as_tensor(costs, dtype=torch.float64).flatten()
         if (self.costs < 0).any(): raise ValueError("Runway costs must be non-negative")
         super().__init__(len(self.costs), players, name)
@@ -267,7 +304,12 @@ class AirportGame(Game):
 # %% ../nbs/00_games.ipynb #edb149ce
 class WeightedVotingGame(Game):
     "`v(S) = 1` if the weights in `S` reach `quota`, else 0 (integer weights)."
-    def __init__(self, weights, quota:int, players=None, name=None):
+    def __init__(self,
+                 weights, # integer voting weights
+                 quota:int, # the weight a coalition needs to win
+                 players=None, # player names
+                 name=None, # a name for messages
+                ):
         self.weights = [int(w) for w in weights]
         if any(w < 0 for w in self.weights): raise ValueError("Voting weights must be non-negative integers")
         self.quota = int(quota)
@@ -291,8 +333,13 @@ class WeightedVotingGame(Game):
                    for s in range(len(others) + 1) for wt in range(lo, min(hi, total + 1)))
 
 # %% ../nbs/00_games.ipynb #93c5447f
-def sparse_game(n_players:int, n_large:int=5, n_interactions:int|None=None, large:float=1.0, small:float=0.1,
-                seed:int=0)->UnanimityGame:
+def sparse_game(n_players:int, # number of players
+                n_large:int=5, # players with a large value
+                n_interactions:int|None=None, # random 2- and 3-player interactions; default 2 n
+                large:float=1.0, # scale of the large values
+                small:float=0.1, # scale of the small values and interactions
+                seed:int=0, # seed of the random parts
+               )->UnanimityGame:
     "A game with `n_large` players of value about `large` and the rest of value about `small`, with interactions."
     g = torch.Generator().manual_seed(seed)
     n_interactions = n_interactions or 2 * n_players

@@ -45,7 +45,8 @@ def filter_shapley(setup:Experiment|None=None, # the experiment; default: LeNet-
                 baseline=setup.baseline, test=setup.test_scores(), game=game, values=values, seconds=seconds)
 
 # %% ../nbs/14_lenet1.ipynb #4d5dcb16
-def results_table(result:dict):
+def results_table(result:dict, # what `filter_shapley` returns
+                 ):
     "One row per filter: each method's value (with ± 2 s.e. for sampled ones) and the rank by the first method."
     import pandas as pd
     values = result['values']
@@ -57,7 +58,8 @@ def results_table(result:dict):
     table['rank'] = first.values.argsort(descending=True).argsort().numpy() + 1
     return table.sort_values('rank')
 
-def plot_comparison(result:dict):
+def plot_comparison(result:dict, # what `filter_shapley` returns
+                   ):
     "Grouped bars of every method's values per filter, with ±2 s.e. error bars; returns the figure."
     import matplotlib.pyplot as plt, numpy as np
     values = result['values']
@@ -74,7 +76,9 @@ def plot_comparison(result:dict):
     fig.tight_layout()
     return fig
 
-def save_results(result:dict, out)->Path:
+def save_results(result:dict, # what `filter_shapley` returns
+                 out, # the folder to write to
+                )->Path:
     "Write `results.json`, one JSON per method and the comparison figure to the folder `out`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for method, v in result['values'].items(): v.save(out / f"{method}.json")

@@ -18,7 +18,9 @@ __all__ = ['ARCHITECTURES', 'MODELS', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable'
            'train_model', 'fit', 'evaluate_model']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
-def LeNet1(n_classes:int=10, in_channels:int=1)->nn.Sequential:
+def LeNet1(n_classes:int=10, # output classes
+           in_channels:int=1, # input channels
+          )->nn.Sequential:
     "LeNet-1 for 28x28 inputs: tanh, average pooling, 3,246 parameters for one channel and ten classes."
     return nn.Sequential(OrderedDict(
         conv1=nn.Conv2d(in_channels, 4, 5), act1=nn.Tanh(), pool1=nn.AvgPool2d(2),
@@ -26,7 +28,10 @@ def LeNet1(n_classes:int=10, in_channels:int=1)->nn.Sequential:
         flatten=nn.Flatten(), fc=nn.Linear(192, n_classes)))
 
 # %% ../nbs/11_models.ipynb #40c7712c
-def DigitCNN(n_classes:int=10, in_channels:int=1, width:int=32)->nn.Sequential:
+def DigitCNN(n_classes:int=10, # output classes
+             in_channels:int=1, # input channels
+             width:int=32, # filters of the first layer
+            )->nn.Sequential:
     "A VGG-style CNN with five conv layers of `width`, `width`, 2`width`, 2`width`, 4`width` filters (320 by default)."
     w = width
     block = lambda i, o: [nn.Conv2d(i, o, 3, padding=1), nn.ReLU()]
@@ -40,13 +45,20 @@ def DigitCNN(n_classes:int=10, in_channels:int=1, width:int=32)->nn.Sequential:
 # %% ../nbs/11_models.ipynb #7c74647e
 class DepthwiseSeparable(nn.Sequential):
     "MobileNet v1 block: 3x3 depthwise conv, BN, ReLU, 1x1 pointwise conv, BN, ReLU."
-    def __init__(self, in_channels:int, out_channels:int, stride:int=1):
+    def __init__(self,
+                 in_channels:int, # input channels
+                 out_channels:int, # output channels
+                 stride:int=1, # stride of the depthwise conv
+                ):
         super().__init__(nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False),
                          nn.BatchNorm2d(in_channels), nn.ReLU(inplace=True),
                          nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels),
                          nn.ReLU(inplace=True))
 
-def MobileNetV1(n_classes:int=1000, in_channels:int=3, width:float=1.0)->nn.Sequential:
+def MobileNetV1(n_classes:int=1000, # output classes
+                in_channels:int=3, # input channels
+                width:float=1.0, # width multiplier
+               )->nn.Sequential:
     "MobileNet v1 (Howard et al. 2017) with width multiplier `width`."
     c = lambda k: max(8, int(k * width))
     plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
@@ -105,9 +117,17 @@ def _fingerprint_data(data:ImageData)->str:
     return h.hexdigest()[:16]
 
 def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
-                train:ImageData, valid:ImageData, # training and validation data
-                epochs:int=100, lr:float=0.01, patience:int=10, batch_size:int=64, seed:int=0,
-                device:str|torch.device='cpu', progress:bool=True, cache:bool=True)->nn.Module:
+                train:ImageData, # training images
+                valid:ImageData, # validation images, for early stopping
+                epochs:int=100, # the most epochs
+                lr:float=0.01, # Adam's learning rate
+                patience:int=10, # epochs without a better validation loss before stopping
+                batch_size:int=64, # images per step
+                seed:int=0, # seed of the initialisation and of the training
+                device:str|torch.device='cpu', # where to train
+                progress:bool=True, # show the training progress
+                cache:bool=True, # load from and save to the user cache
+               )->nn.Module:
     "Train (or load from the cache) a model on `train`, early-stopped on `valid`; returns it in eval mode on the CPU."
     n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
     def build(): return (MODELS[arch](n_classes, in_channels) if arch in MODELS
@@ -169,7 +189,10 @@ def fit(model:nn.Module, # the network, trained in place
 
 # %% ../nbs/11_models.ipynb #3569e073
 @torch.no_grad()
-def evaluate_model(model:nn.Module, data:ImageData, batch_size:int=1000)->dict:
+def evaluate_model(model:nn.Module, # the network
+                   data:ImageData, # the images
+                   batch_size:int=1000, # images per forward pass
+                  )->dict:
     "Accuracy and mean cross-entropy loss of `model` on `data`."
     model = model.eval()
     logits = torch.cat([model(data.images[i:i + batch_size]) for i in range(0, len(data), batch_size)])

@@ -42,7 +42,8 @@ class PruningRun:
 THESIS_HYBRID_ACCURACY = [0.9855, .979, .964, .958, .923, .941, .916, .892, .833, .812, .500,
                           .416] # Munovas, public notebook
 
-def auc(curve)->float: # accuracy or loss after 0, 1, 2, ... filters removed
+def auc(curve, # accuracy or loss after 0, 1, 2, ... filters removed
+       )->float:
     "Area under a pruning curve as the thesis computes it: unit-width trapezoids over the points, over their number."
     curve = np.asarray(curve, dtype=float)
     if curve.ndim != 1 or len(curve) < 2:
@@ -128,7 +129,8 @@ def compare_criteria(game:FilterGame, # the filters to prune and the value they 
     return runs
 
 # %% ../nbs/21_pruning.ipynb #3343549a
-def auc_table(runs:dict[str, list[PruningRun]]):
+def auc_table(runs:dict[str, list[PruningRun]], # criterion name -> list of runs, as `compare_criteria` returns
+             ):
     "Per criterion: accuracy and loss AUC (mean, std over trials), the thesis's AUC where it ran it, a run's cost."
     import pandas as pd
     rows = []
@@ -145,7 +147,9 @@ def auc_table(runs:dict[str, list[PruningRun]]):
     return pd.DataFrame(rows).set_index('criterion')
 
 # %% ../nbs/21_pruning.ipynb #1df98402
-def plot_pruning(runs:dict[str, list[PruningRun]], title:str|None=None):
+def plot_pruning(runs:dict[str, list[PruningRun]], # criterion name -> list of runs, as `compare_criteria` returns
+                 title:str|None=None, # default: the layer and the test images
+                ):
     "Test accuracy and loss against filters removed, a line per criterion (mean, band ±1 std); returns the figure."
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))

@@ -94,7 +94,8 @@ def load(cls:ShapleyValues, path):
     return cls(**json.loads(Path(path).read_text()))
 
 # %% ../nbs/01_shapley.ipynb #ef18accb
-def shapley_weights(n:int)->tuple[Tensor, Tensor]:
+def shapley_weights(n:int, # number of players
+                   )->tuple[Tensor, Tensor]:
     "Weights `(w_in, w_out)` of a coalition of each size 0..n for its members and its non-members."
     w_in = torch.tensor([0.] + [1 / (n * math.comb(n - 1, s - 1)) for s in range(1, n + 1)], dtype=torch.float64)
     w_out = torch.tensor([1 / (n * math.comb(n - 1, s)) for s in range(n)] + [0.], dtype=torch.float64)
@@ -147,11 +148,16 @@ class Truncation:
         if self.level is None and self.walk == 'remove':
             raise ValueError("A 'remove' walk needs an explicit level (e.g. chance accuracy)")
 
-def data_truncation(tolerance:float, patience:int=1)->Truncation:
+def data_truncation(tolerance:float, # how close to v(N) counts as reached
+                    patience:int=1, # evaluated steps in a row
+                   )->Truncation:
     "Data Shapley's rule: add players until the value is within `tolerance` of v(N)."
     return Truncation(tolerance, patience, None, 'add')
 
-def neuron_truncation(dead_level:float, tolerance:float, patience:int=6)->Truncation:
+def neuron_truncation(dead_level:float, # the value of a dead network, e.g. chance accuracy
+                      tolerance:float, # how far above it still counts as dead
+                      patience:int=6, # evaluated steps in a row (6 in the public code)
+                     )->Truncation:
     "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance`, `patience` in a row."
     return Truncation(tolerance, patience, dead_level, 'remove')
 
@@ -215,7 +221,9 @@ class _TruncationState:
 # %% ../nbs/01_shapley.ipynb #27a082df
 class RunningMoments:
     "Per-player count, mean and sum of squared deviations, updated with batches of samples."
-    def __init__(self, n:int):
+    def __init__(self,
+                 n:int, # number of players
+                ):
         self.count = torch.zeros(n, dtype=torch.long)
         self.mean, self.m2 = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
 
@@ -241,7 +249,10 @@ class RunningMoments:
         self.count, self.mean, self.m2 = [torch.as_tensor(state[k]) for k in ('count', 'mean', 'm2')]
 
 # %% ../nbs/01_shapley.ipynb #0317f7fe
-def random_permutations(count:int, n:int, generator:torch.Generator)->Tensor:
+def random_permutations(count:int, # how many
+                        n:int, # number of players
+                        generator:torch.Generator, # the source of randomness
+                       )->Tensor:
     "`count` uniformly random permutations of `n` players, drawn one after another from `generator`."
     if not count: return torch.zeros(0, n, dtype=torch.long)
     return torch.stack([torch.randperm(n, generator=generator) for _ in range(count)])
@@ -252,7 +263,10 @@ def _generator(seed:int|None)->torch.Generator:
 # %% ../nbs/01_shapley.ipynb #c922cb61
 class Checkpoint:
     "Atomic save and load of a sampling run's state in an `.npz` file, guarded by a fingerprint of game and method."
-    def __init__(self, path, fingerprint:dict):
+    def __init__(self,
+                 path, # the `.npz` file
+                 fingerprint:dict, # what identifies the run (game, method, parameters)
+                ):
         self.path, self.fingerprint = Path(path), json.dumps(fingerprint, sort_keys=True)
 
     def load(self)->dict|None:
@@ -346,7 +360,11 @@ class _SamplingRun:
                              params, self.game.players, ci_radius)
 
 # %% ../nbs/01_shapley.ipynb #c58fb9eb
-def confidence_radius(moments:RunningMoments, value_range:float, delta:float, bound:str='bernstein')->Tensor:
+def confidence_radius(moments:RunningMoments, # the players' samples so far
+                      value_range:float, # a bound R on the spread of the samples
+                      delta:float, # failure probability per player
+                      bound:str='bernstein', # 'bernstein' or 'hoeffding'
+                     )->Tensor:
     "Half-width of each player's confidence interval (inf with fewer than two samples)."
     t = moments.count.double()
     if bound == 'bernstein':
@@ -356,7 +374,11 @@ def confidence_radius(moments:RunningMoments, value_range:float, delta:float, bo
     else: raise ValueError(f"bound must be 'bernstein' or 'hoeffding', got {bound!r}")
     return torch.where(moments.count > 1, radius, float('inf'))
 
-def undecided(moments:RunningMoments, radius:Tensor, k:int, epsilon:float)->Tensor:
+def undecided(moments:RunningMoments, # the players' samples so far
+              radius:Tensor, # each player's confidence radius
+              k:int, # the size of the top
+              epsilon:float, # tolerance around the separating value
+             )->Tensor:
     "Players whose interval still straddles, by more than `epsilon`, the estimate separating them from the top `k`."
     mean, n = moments.mean, len(moments.mean)
     ranked = mean.topk(min(k + 1, n))
