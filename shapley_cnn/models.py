@@ -6,7 +6,8 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/models.html.md"""
 
 # %% ../nbs/11_models.ipynb #430ee434
 from __future__ import annotations
-import contextlib, hashlib, io, json, tempfile
+import contextlib, hashlib, inspect, io, json, tempfile
+from fastcore.meta import delegates
 from collections import OrderedDict
 from pathlib import Path
 import torch
@@ -14,8 +15,8 @@ from torch import nn
 from .data import ImageData, cache_dir
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'MODELS', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable', 'MobileNetV1', 'build_architecture',
-           'train_model', 'fit', 'evaluate_model']
+__all__ = ['ARCHITECTURES', 'MODELS', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable', 'MobileNetV1', 'build_architecture',
+           'fit', 'train_model', 'evaluate_model']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -108,50 +109,6 @@ def build_architecture(name:str, # one of ARCHITECTURES
     return nn.Sequential(nn.Upsample(size=(32, 32), mode='bilinear', align_corners=False),
                          model) if input_size < 32 else model
 
-# %% ../nbs/11_models.ipynb #f7fc6e99
-MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN)
-
-def _fingerprint_data(data:ImageData)->str:
-    h = hashlib.sha256()
-    for t in (data.images, data.labels): h.update(t.contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
-                train:ImageData, # training images
-                valid:ImageData, # validation images, for early stopping
-                epochs:int=100, # the most epochs
-                lr:float=0.01, # Adam's learning rate
-                patience:int=10, # epochs without a better validation loss before stopping
-                batch_size:int=64, # images per step
-                seed:int=0, # seed of the initialisation and of the training
-                device:str|torch.device='cpu', # where to train
-                progress:bool=True, # show the training progress
-                cache:bool=True, # load from and save to the user cache
-               )->nn.Module:
-    "Train (or load from the cache) a model on `train`, early-stopped on `valid`; returns it in eval mode on the CPU."
-    n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
-    def build(): return (MODELS[arch](n_classes, in_channels) if arch in MODELS
-                         else build_architecture(arch, in_channels, n_classes, train.images.shape[-1]))
-    if arch not in MODELS and arch not in ARCHITECTURES:
-        raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
-    key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), epochs=epochs, lr=lr,
-               patience=patience, batch_size=batch_size, seed=seed, v=1)
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache_dir() / 'models' / f"{arch}-{digest}.pt"
-    torch.manual_seed(seed)
-    model = build()
-    training = dict(epochs=epochs, lr=lr, patience=patience, batch_size=batch_size, seed=seed, device=device,
-                    progress=progress)
-    if not cache: return fit(model, train, valid, **training).eval()
-    from filelock import FileLock
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_suffix('.lock'))):  # another process training the same model: wait for it, then load
-        if not path.exists():
-            fit(model, train, valid, **training)
-            tmp = path.with_suffix('.tmp'); torch.save(model.state_dict(), tmp); tmp.replace(path)
-    model.load_state_dict(torch.load(path, weights_only=True))
-    return model.eval()
-
 # %% ../nbs/11_models.ipynb #0b9f2441
 def fit(model:nn.Module, # the network, trained in place
         train:ImageData, # training images
@@ -186,6 +143,46 @@ def fit(model:nn.Module, # the network, trained in place
         else:
             with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit(epochs, lr)
     return model.cpu()
+
+# %% ../nbs/11_models.ipynb #f7fc6e99
+MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN)
+RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed') # what determines the trained weights, besides the data
+
+def _fingerprint_data(data:ImageData)->str:
+    h = hashlib.sha256()
+    for t in (data.images, data.labels): h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def _defaults(f)->dict:
+    return {k: p.default for k, p in inspect.signature(f).parameters.items() if p.default is not p.empty}
+
+@delegates(fit, but=['model', 'train', 'valid'])
+def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
+                train:ImageData, # training images
+                valid:ImageData, # validation images, for early stopping
+                cache:bool=True, # load from and save to the user cache
+                **kwargs)->nn.Module:
+    "Train (or load from the cache) a model on `train` with `fit`; returns it in eval mode on the CPU."
+    if arch not in MODELS and arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
+    training = _defaults(fit) | kwargs
+    n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
+    torch.manual_seed(training['seed'])
+    model = (MODELS[arch](n_classes, in_channels) if arch in MODELS
+             else build_architecture(arch, in_channels, n_classes, train.images.shape[-1]))
+    if not cache: return fit(model, train, valid, **training).eval()
+    key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), v=1,
+               **{k: training[k] for k in RECIPE})
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir() / 'models' / f"{arch}-{digest}.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+    with FileLock(str(path.with_suffix('.lock'))):  # another process training the same model: wait for it, then load
+        if not path.exists():
+            fit(model, train, valid, **training)
+            tmp = path.with_suffix('.tmp'); torch.save(model.state_dict(), tmp); tmp.replace(path)
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model.eval()
 
 # %% ../nbs/11_models.ipynb #3569e073
 @torch.no_grad()

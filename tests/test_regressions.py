@@ -139,10 +139,10 @@ def test_taylor_with_the_mean_baseline():
 
 # 5. --seed and --device reach the work
 def test_seed_reaches_splits_training_and_trials_and_device_reaches_the_game():
-    from shapley_cnn.cli import parser, _experiment
-    args = parser().parse_args(['prune', '--seed', '4', '--device', 'cpu'])
-    setup = _experiment(args.data, args.model, args.layers, args.metric, args.baseline, args.seed, args.mnist_root,
-                        args.device, False)
+    from shapley_cnn.cli import parser, experiment
+    args = vars(parser().parse_args(['prune', '--seed', '4', '--device', 'cpu', '--no-progress']))
+    setup = experiment(args['metric'], **{k: args[k] for k in ('data', 'model', 'layers', 'baseline', 'seed', 'mnist_root',
+                                                               'device', 'progress')})
     assert (setup.split_seed, setup.train_seed, setup.sample_seed, setup.device) == (4, 4, 4, 'cpu')
     from shapley_cnn.pruning import compare_criteria
     runs = compare_criteria(FilterGame(LENET, DATA, 'conv2', 'loss'), ['random'], DATA, trials=2, steps=1, progress=False,
