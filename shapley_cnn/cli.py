@@ -39,9 +39,17 @@ def _report(result:dict, out, as_json:bool, started:float):
           f"their {result['baseline']} baseline\n")
     print(results_table(result).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
     print("\n" + "\n".join(f"{m:>12}: {s:7.2f} s, {result['values'][m].n_evals:>7,} coalitions evaluated"
-                           for m, s in result['seconds'].items()))
+                           + _undecided(result['values'][m]) for m, s in result['seconds'].items()))
     if out: print(f"\nfigures and JSON written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")
+
+# %% ../nbs/90_cli.ipynb #6f2a9c14
+def _undecided(values)->str:
+    "What a TMAB run left open, for the report."
+    left = values.params.get('undecided')
+    if left is None: return ''
+    if left == 0: return f"; top {values.params['k']} certified"
+    return f"; {left} undecided after {values.params['n_permutations']:,} permutations: its top k is a best guess"
 
 # %% ../nbs/90_cli.ipynb #0c9d4e2f
 Data = Annotated[str, dict(choices=['digits', 'mnist'])]
@@ -55,7 +63,7 @@ def experiment(metric:str, # the value
                data:Data='digits', # digits (embedded) or mnist
                model:Model='lenet1', # the architecture, trained here and cached
                layers:Layers=('conv2',), # conv layer names; the flag alone means every conv layer
-               baseline:Baseline='zero', # a removed filter: zero conv output, or its mean output on the validation split
+               baseline:Baseline='zero', # a removed filter: zero conv output, or its mean output on the valid split
                seed:int=0, # seed of the splits, the training and the sampling
                mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
                device:str='cpu', # where to compute: cpu, cuda

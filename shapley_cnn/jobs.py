@@ -18,14 +18,14 @@ __all__ = ['METHODS', 'method_options', 'filter_shapley', 'results_table', 'plot
 METHODS = tuple(ESTIMATORS)
 
 def method_options(method:str, # a key of ESTIMATORS
-                   permutations:int=200, # permutations of the sampling estimators (TMAB: at least 1,000)
+                   permutations:int=200, # permutations of the sampling estimators (TMAB's budget: at least 5,000)
                    k:int=3, # top k that TMAB separates
                    seed:int=0, # seed of the permutations
                   )->dict:
     "The options a job passes to each estimator."
     if method not in ESTIMATORS: raise ValueError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}")
     return dict(exact={}, permutation=dict(n_permutations=permutations, seed=seed),
-                tmab=dict(k=k, seed=seed, max_permutations=max(permutations, 1000)))[method]
+                tmab=dict(k=k, seed=seed, max_permutations=max(permutations, 5000)))[method]
 
 # %% ../nbs/14_lenet1.ipynb #2bc90915
 def filter_shapley(setup:Experiment|None=None, # the experiment; default: LeNet-1's conv2 on the digits
