@@ -10,15 +10,12 @@
    declares) separate its top k (Neuron Shapley's comparison; it reports about 10x), and until its top k merely
    happens to be right (an oracle stop, which needs the true answer to know when to stop).
 """
-import argparse, statistics, tempfile, time
+import argparse, statistics, tempfile
 from pathlib import Path
 import torch
+from common import timed
 from shapley_cnn.games import sparse_game
 from shapley_cnn.shapley import exact_shapley, permutation_shapley, tmab_shapley, RunningMoments, confidence_radius, undecided
-
-def timed(fn):
-    start = time.perf_counter(); result = fn()
-    return result, time.perf_counter() - start
 
 def exact_rows():
     rows = []

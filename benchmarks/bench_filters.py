@@ -2,23 +2,20 @@
 
     python benchmarks/bench_filters.py [--images 1000] [--permutations 50]
 
-Data: the MNIST Shapley split (1,000 of MNIST's test images) where $SHAPLEY_CNN_MNIST names the MNIST folder, else
-the digits. LeNet-1 is trained on the matching train split (cached after the first run).
+Data: the MNIST Shapley split (1,000 of MNIST's test images) where $SHAPLEY_CNN_MNIST (or ../shared/data/mnist) has
+the MNIST files, else the digits. LeNet-1 is trained on the matching train split (cached after the first run).
 1. exact_shapley on FilterGame (all 4,096 coalitions, prefix cached, batched) against the naive way: one full forward
    pass per coalition, nothing cached (FilterGame.naive_value), over the same 4,096 coalitions;
 2. permutation_shapley against captum's ShapleyValueSampling with the same number of permutations, captum's forward
    function gating conv2's channels with a hook (one coalition per forward pass, captum's default).
 """
-import argparse, os, time
+import argparse
 import torch
+from common import timed, mnist_or_digits
 from shapley_cnn.experiment import Experiment
 from shapley_cnn.filters import gate_forward
 from shapley_cnn.games import coalitions_from_indices
 from shapley_cnn.shapley import exact_shapley, permutation_shapley
-
-def timed(fn):
-    start = time.perf_counter(); result = fn()
-    return result, time.perf_counter() - start
 
 def captum_sampling(model, data, n_permutations, seed):
     "captum's ShapleyValueSampling over a gate per conv2 channel, metric accuracy."
@@ -33,7 +30,7 @@ def main():
     parser.add_argument('--images', type=int, default=1000, help='images in the Shapley set (default: %(default)s)')
     parser.add_argument('--permutations', type=int, default=50, help='permutations for the sampling comparison (default: %(default)s)')
     args = parser.parse_args()
-    setup = Experiment('mnist' if os.environ.get('SHAPLEY_CNN_MNIST') else 'digits', progress=False)
+    setup = Experiment(mnist_or_digits(), progress=False)
     shapley_set = setup.splits['shapley'].subset(range(min(args.images, len(setup.splits['shapley']))))
     game = setup.game().on(shapley_set)
 

@@ -3,7 +3,7 @@
     python benchmarks/bench_pruning.py [--trials 3] [--slow-way-filters 6] [--finetune-epochs 0] [--quick]
 
 Data: the MNIST splits (MNIST's 10,000 test images: train 7,000 / valid 1,000 / Shapley set 1,000 / test 1,000) where
-$SHAPLEY_CNN_MNIST names the MNIST folder, else the digits. LeNet-1 is trained on the train split (cached).
+$SHAPLEY_CNN_MNIST (or ../shared/data/mnist) has the MNIST files, else the digits. LeNet-1 is trained on the train split (cached).
 1. every criterion (random, Monte Carlo 100, the thesis's hybrid schedule, exact at every step, TMAB, L1 norm, Taylor,
    leave-one-out), `--trials` runs of the randomised ones: AUC of test accuracy and loss (the thesis's normalisation,
    beside its Table 3.1), coalitions evaluated and seconds per run;
@@ -13,8 +13,9 @@ $SHAPLEY_CNN_MNIST names the MNIST folder, else the digits. LeNet-1 is trained o
    exact pruning chose (the pruned network must give the masked network's logits).
 `--quick` runs a smaller version: 1 trial, the thesis's way on 4 filters.
 """
-import argparse, math, os, time
+import argparse, math
 import torch
+from common import timed, mnist_or_digits
 import pandas as pd
 from shapley_cnn.games import SubGame
 from shapley_cnn.shapley import exact_shapley
@@ -23,10 +24,6 @@ from shapley_cnn.criteria import CRITERIA, as_criterion, exact_by_orders, masked
 from shapley_cnn.pruning import auc_table
 from shapley_cnn.removal import remove_filters, size_table
 from shapley_cnn.pruning_jobs import pruning_study
-
-def timed(fn):
-    start = time.perf_counter(); result = fn()
-    return result, time.perf_counter() - start
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -37,7 +34,7 @@ def main():
     args = parser.parse_args()
     trials, slow_filters = (1, 4) if args.quick else (args.trials, args.slow_way_filters)
     pd.set_option('display.max_columns', 20, 'display.width', 250)
-    setup = Experiment('mnist' if os.environ.get('SHAPLEY_CNN_MNIST') else 'digits', metric='loss', progress=False)
+    setup = Experiment(mnist_or_digits(), metric='loss', progress=False)
     criteria = [as_criterion(name) for name in CRITERIA]
     study, seconds = timed(lambda: pruning_study(setup, criteria, trials, finetune_epochs=args.finetune_epochs))
     game, test = study['game'], study['splits']['test']
