@@ -35,8 +35,7 @@ def _report(result:dict, out, as_json:bool, started:float):
     print(f"\n{result['model']} on {result['data']}")
     print(f"test accuracy {test['accuracy']:.4f}, loss {test['loss']:.4f} ({test['images']})")
     print(f"players: the filters of {', '.join(result['layers'])}; value: {result['metric']} with removed filters "
-          "set to "
-          f"their {result['baseline']} baseline\n")
+          f"set to their {result['baseline']} baseline\n")
     print(results_table(result).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
     print("\n" + "\n".join(f"{m:>12}: {s:7.2f} s, {result['values'][m].n_evals:>7,} coalitions evaluated"
                            + _undecided(result['values'][m]) for m, s in result['seconds'].items()))

@@ -102,8 +102,9 @@ class TMAB(Criterion):
         if step == 0 or getattr(self, '_table_of', None) is not whole:
             if whole.n_players > MAX_TABLE_PLAYERS:
                 raise ValueError(f"TMAB needs a bound on the marginals of {whole.name}, which declares none, and "
-                                 "reading it off "
-                                 f"the table of {whole.n_players} players is too costly: pass TMAB(value_range=...)")
+                                 "reading "
+                                 f"it off the table of {whole.n_players} players is too costly: pass "
+                                 "TMAB(value_range=...)")
             self._table_of, self._table_bound = whole, TabularGame.of(whole).marginal_range
             return self._table_bound, 2 ** whole.n_players
         return self._table_bound, 0

@@ -140,8 +140,9 @@ def _download_mnist()->dict[str, ImageData]:
         try: ds = MNIST(cache_dir() / 'data', train=part == 'train', download=True)
         except (RuntimeError, OSError) as e:
             raise ConnectionError(f"MNIST could not be downloaded ({str(e).splitlines()[0]}); offline, pass the "
-                                  "folder that holds the IDX files "
-                                  f"(root=..., `--mnist-root` on the command line, or ${MNIST_ENV})") from e
+                                  "folder "
+                                  f"that holds the IDX files (root=..., `--mnist-root` on the command line, or "
+                                  f"${MNIST_ENV})") from e
         sets[part] = ImageData(ds.data.float()[:, None] / 255., ds.targets.long(),
                                f"MNIST {part} (torchvision download)")
     return sets
