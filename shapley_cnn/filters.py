@@ -6,13 +6,12 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/filters.html.md"""
 
 # %% ../nbs/12_filters.ipynb #da6577ac
 from __future__ import annotations
-import copy, math
+import copy
 from contextlib import contextmanager
 import torch
-import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .games import Game, evaluate
+from .games import Game
 from .data import ImageData
 
 # %% auto #0

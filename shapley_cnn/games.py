@@ -6,7 +6,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/games.html.md"""
 
 # %% ../nbs/00_games.ipynb #c1fcbd61
 from __future__ import annotations
-import math, itertools
+import math
 import torch
 from torch import Tensor
 from fastprogress.fastprogress import progress_bar

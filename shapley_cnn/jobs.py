@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 from .experiment import Experiment
-from .shapley import ShapleyValues, ESTIMATORS, estimate
+from .shapley import ESTIMATORS, estimate
 
 # %% auto #0
 __all__ = ['METHODS', 'method_options', 'filter_shapley', 'results_table', 'plot_comparison', 'save_results']

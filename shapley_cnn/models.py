@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib, hashlib, inspect, io, json, tempfile
 from fastcore.meta import delegates
 from collections import OrderedDict
-from pathlib import Path
 import torch
 from torch import nn
 from .data import ImageData, cache_dir

@@ -2,7 +2,7 @@
 import itertools, math
 import torch
 from hypothesis import given, settings, strategies as st
-from shapley_cnn.games import TabularGame, coalitions_from_indices
+from shapley_cnn.games import TabularGame
 from shapley_cnn.shapley import exact_shapley
 from shapley_cnn.axioms import check_efficiency, check_symmetry, check_null_player, check_additivity, plant_null_and_symmetric
 

@@ -1,6 +1,6 @@
 "Kill a real sampling process with SIGKILL mid-run, resume it, and get exactly the values of an uninterrupted run."
 import os, signal, subprocess, sys, time, textwrap
-from pathlib import Path
+
 import pytest, torch
 
 SCRIPT = textwrap.dedent('''

@@ -1,6 +1,6 @@
 """Regression tests for values that were wrong, each against a computation that shares no code with the library's:
 a forward pass written out module by module, a permutation walk written out step by step, a table of all coalitions."""
-import copy, math
+import copy
 import pytest, torch
 import torch.nn.functional as F
 from torch import nn
