@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's one test command, run by CI (.ci/run) and by anyone on a fresh machine:
-#   bash tools/test.sh            # notebooks (fast cells) + pytest
+#   bash tools/test.sh            # notebooks (fast cells) + the docs site + pytest
 #   bash tools/test.sh --slow     # also the cells flagged #| slow (long reproductions)
 # It makes (or reuses) a virtual environment in .venv (or $VENV), installs the package with its dev extra,
-# checks that nbdev-export and nbdev-clean leave the tree unchanged, then runs nbdev-test and pytest.
+# checks that nbdev-export and nbdev-clean leave the tree unchanged, runs the notebooks (nbdev's test runner) while
+# building the documentation site into docs/ (tools/docs.py), checks the site, then runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -28,11 +29,13 @@ if [ "$before" != "$after" ]; then
   exit 1
 fi
 
-echo "== nbdev-test"
-flags=""; [ "${1:-}" = "--slow" ] && flags="--flags slow"
+echo "== the notebooks, run as nbdev-test runs them, and the documentation site built from their outputs"
 # two notebooks at a time, one torch thread each (unless OMP_NUM_THREADS says otherwise): on a 2-core machine two
 # notebooks with two threads each fight over the cores and run several times slower than one thread each
-OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" nbdev-test --n-workers 2 --timing $flags
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" python tools/docs.py ${1:-}
+
+echo "== the site as a reader needs it: every page and figure, links, no network assets, no errors"
+python tools/check_docs.py
 
 echo "== pytest"
 python -m pytest -q tests
