@@ -94,7 +94,7 @@ def explorer_figure(run, # a `PruningRun`
     ax.set_title(f"{run.criterion}: {step} removed, accuracy {done.accuracy.iloc[-1]:.3f}", fontsize=8)
     for i, (player, fmap) in enumerate(zip(game.players, maps)):
         a = fig.add_axes([0.45 + 0.53 * (i % cols) / cols, 0.85 - 0.75 * (i // cols + 1) / rows, 0.5 / cols,
-                          0.7 / rows])
+                          0.6 / rows])
         if alive[i]: a.imshow(fmap, cmap='viridis', vmin=0, vmax=1)
         a.set_title(player if alive[i] else f"{player} (removed)", fontsize=6); a.set_xticks([]); a.set_yticks([])
     return fig

@@ -5,7 +5,7 @@
 - every notebook in nbs/ has a page, and so do the references and the API index;
 - every page shows the figures its notebook makes (image outputs and markdown images), each file present, and no
   figure came out as text only (`<Figure size ...>` without its image);
-- every link and asset inside the site resolves, anchors included;
+- every link and asset inside the site resolves, anchors included, and the README's figures exist;
 - nothing is fetched from the network: no script, stylesheet, font or image from another host;
 - no page shows a traceback or an error output; a widget is shown with its figure, not as an empty box.
 """
@@ -85,6 +85,9 @@ def check_site()->list[str]:
         text = ''.join(page.text)
         if 'Traceback (most recent call last)' in text: problems.append(f"{name}.html shows a traceback")
         if WIDGET_NOTE.strip('*')[:40] in text and not page.images: problems.append(f"{name}.html: widget, no figure")
+    readme = NBS.parent / 'README.md'
+    for image in re.findall(r'!\[[^\]]*\]\(([^)\s]+)\)', readme.read_text()):
+        if not urlsplit(image).scheme and not (readme.parent / image).is_file(): problems.append(f"README.md: no {image}")
     for nb in sorted(RUN.glob('*.ipynb')):
         problems += [f"{nb.name} {p}" for p in output_problems(nb)]
     for path, page in parsed.items():

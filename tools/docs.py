@@ -117,7 +117,8 @@ def to_page(nb:dict, local:str)->dict:
         if cell['cell_type'] == 'code':
             _cell_options(cell)
             cell['outputs'] = _outputs(cell.get('outputs', []), local)
-        else: cell['source'] = cell['source'].replace(local, '')
+        else:   # links to other notebooks (`29_pruning_study.ipynb`) point at their pages
+            cell['source'] = re.sub(r'\]\(\d+[a-z]?_(\w+\.ipynb)', r'](\1', cell['source'].replace(local, ''))
         cells.append(cell)
     nb['cells'] = [_valid(cell, i) for i, cell in enumerate(cells)]
     return nb

@@ -3,17 +3,23 @@
     python tools/readme.py          # write README.md
     python tools/readme.py --check  # exit 1 if README.md is out of date
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = 'https://shapley-cnn.github.io/shapley_cnn/'   # where the docs workflow publishes the site
+
+def links(markdown:str)->str:
+    "Links as the README at the top of the repository needs them: notebooks to their pages, images under nbs/."
+    markdown = re.sub(r'\]\((?:\d+[a-z]?_)?(\w+)\.ipynb(#[^)]*)?\)', lambda m: f"]({DOCS}{m[1]}.html{m[2] or ''})", markdown)
+    return markdown.replace('](images/', '](nbs/images/')
 
 def render(notebook:Path)->str:
     "Markdown cells as they are, code cells (but hidden ones) as python blocks."
     parts = []
     for cell in json.loads(notebook.read_text())['cells']:
         source = ''.join(cell['source']).strip()
-        if cell['cell_type'] == 'markdown': parts.append(source)
+        if cell['cell_type'] == 'markdown': parts.append(links(source))
         elif source and not source.startswith('#| hide'): parts.append(f"```python\n{source}\n```")
     return "<!-- generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file -->\n\n" + '\n\n'.join(parts) + '\n'
 
