@@ -34,6 +34,13 @@ def part(notebook:Path)->str:
     "The sidebar caption of a notebook's part, from the first digit of its number."
     return PARTS.get(notebook.name[0], 'More') if notebook.name[0].isdigit() else ''
 
+def _worker_setup():
+    "A notebook worker: its data loaders fork (as under `nbdev-test`) instead of spawning and importing torch anew."
+    import multiprocessing, warnings
+    multiprocessing.set_start_method('fork', force=True)
+    # fastai's imports call the deprecated `torch.jit.script`: not this project's warning to print on every build
+    warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated', category=FutureWarning)
+
 def _run_notebook(notebook:Path, skip_flags:list, force_flags:list, timeout:int):
     "Run one notebook in place, saving its outputs; (name, passed, seconds)."
     from nbdev.test import test_nb
@@ -52,7 +59,7 @@ def run_notebooks(slow:bool=False, workers:int=2)->list[Path]:
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     started = time.perf_counter()
     # a fresh process per notebook: a worker reused after another notebook can lose matplotlib's inline figures
-    with ProcessPoolExecutor(workers, max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(workers, max_tasks_per_child=1, initializer=_worker_setup) as pool:
         results = list(pool.map(_run_notebook, copies, [skip] * len(copies), [force] * len(copies),
                                 [int(cfg.get('cell_timeout', 600))] * len(copies)))
     for name, passed, seconds in sorted(results, key=lambda r: -r[2]):
@@ -150,7 +157,7 @@ def make_pages(runs:list[Path], workers:int=2):
     cfg = get_config(NBS)
     local = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/') + '/'
     shutil.rmtree(PAGES, ignore_errors=True); PAGES.mkdir(parents=True)
-    with ProcessPoolExecutor(workers, max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(workers, max_tasks_per_child=1, initializer=_worker_setup) as pool:
         list(pool.map(_process_notebook, runs, [local] * len(runs)))
     index = PAGES / 'index.ipynb'
     nb = json.loads(index.read_text())
