@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from docs import NBS, SITE, RUN, PAGES, WIDGET_NOTE, page_name, _text
+from docs import NBS, SITE, RUN, PAGES, WIDGET, page_name, _text
 
 IMAGE_TYPES = ('image/png', 'image/jpeg', 'image/svg+xml')
 
@@ -58,7 +58,7 @@ def output_problems(run:Path)->list[str]:
             if 'Traceback (most recent call last)' in text: problems.append(f"cell {i}: a traceback")
             if '<Figure size' in _text(data.get('text/plain', '')) and not any(t in data for t in IMAGE_TYPES):
                 problems.append(f"cell {i}: a figure shown as text only")
-        widget = any('application/vnd.jupyter.widget-view+json' in out.get('data', {}) for out in outputs)
+        widget = any(WIDGET in out.get('data', {}) for out in outputs)
         if widget and not any(t in out.get('data', {}) for out in outputs for t in IMAGE_TYPES):
             problems.append(f"cell {i}: a widget without a figure of its state")
     return problems
@@ -84,7 +84,6 @@ def check_site()->list[str]:
             problems.append(f"{name}.html shows {len(page.images)} figures, its notebook makes {n}")
         text = ''.join(page.text)
         if 'Traceback (most recent call last)' in text: problems.append(f"{name}.html shows a traceback")
-        if WIDGET_NOTE.strip('*')[:40] in text and not page.images: problems.append(f"{name}.html: widget, no figure")
     readme = NBS.parent / 'README.md'
     for image in re.findall(r'!\[[^\]]*\]\(([^)\s]+)\)', readme.read_text()):
         if not urlsplit(image).scheme and not (readme.parent / image).is_file(): problems.append(f"README.md: no {image}")

@@ -41,6 +41,10 @@ def _worker_setup():
     # fastai's imports call the deprecated `torch.jit.script`: not this project's warning to print on every build
     warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated', category=FutureWarning)
 
+def _pool(workers:int)->ProcessPoolExecutor:
+    "Workers that each serve one notebook, then exit (a reused one can lose matplotlib's inline figures)."
+    return ProcessPoolExecutor(workers, max_tasks_per_child=1, initializer=_worker_setup)
+
 def _run_notebook(notebook:Path, skip_flags:list, force_flags:list, timeout:int):
     "Run one notebook in place, saving its outputs; (name, passed, seconds)."
     from nbdev.test import test_nb
@@ -58,8 +62,7 @@ def run_notebooks(slow:bool=False, workers:int=2)->list[Path]:
     # one torch thread per notebook: two notebooks with two threads each fight over two cores
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     started = time.perf_counter()
-    # a fresh process per notebook: a worker reused after another notebook can lose matplotlib's inline figures
-    with ProcessPoolExecutor(workers, max_tasks_per_child=1, initializer=_worker_setup) as pool:
+    with _pool(workers) as pool:
         results = list(pool.map(_run_notebook, copies, [skip] * len(copies), [force] * len(copies),
                                 [int(cfg.get('cell_timeout', 600))] * len(copies)))
     for name, passed, seconds in sorted(results, key=lambda r: -r[2]):
@@ -157,7 +160,7 @@ def make_pages(runs:list[Path], workers:int=2):
     cfg = get_config(NBS)
     local = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/') + '/'
     shutil.rmtree(PAGES, ignore_errors=True); PAGES.mkdir(parents=True)
-    with ProcessPoolExecutor(workers, max_tasks_per_child=1, initializer=_worker_setup) as pool:
+    with _pool(workers) as pool:
         list(pool.map(_process_notebook, runs, [local] * len(runs)))
     index = PAGES / 'index.ipynb'
     nb = json.loads(index.read_text())
@@ -192,7 +195,7 @@ def references_page(notebooks:list[Path])->str:
         lines.append(f"- {entry} Cited in: {pages}.")
     return '\n'.join(lines) + '\n'
 
-_SHOW_DOC = re.compile(r'^(?:---\s*)?#{2,4} (\S+)\s*$', re.M)
+_SHOW_DOC = re.compile(r'^#{2,4} (\S+)\s*$', re.M)
 
 def documented(page:Path)->list[tuple[str, str]]:
     "The names a page documents with `show_doc`, and the first line of each docstring."
