@@ -1,1 +1,7 @@
+"""Shapley values for convolutional neural networks: which filters, and which training images, matter
+
+Modules:
+
+- `shapley_cnn.walks`: Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it switches can change; for any CNN torch.fx can trace, residual connections and batch norm included."""
+
 __version__ = "0.1.0"

@@ -6,16 +6,17 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/filters.html.md"""
 
 # %% ../nbs/12_filters.ipynb #da6577ac
 from __future__ import annotations
-import copy
+import copy, hashlib
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from .games import Game
 from .data import ImageData
+from .walks import ACTIVATIONS, Walk, WalkEngine, trace, traced_site
 
 # %% auto #0
-__all__ = ['METRICS', 'ACTIVATIONS', 'CHANNELWISE', 'bounded', 'accuracy', 'negative_loss', 'class_recall', 'group_accuracy',
+__all__ = ['METRICS', 'CHANNELWISE', 'bounded', 'accuracy', 'negative_loss', 'class_recall', 'group_accuracy',
            'worst_group_accuracy', 'as_metric', 'conv_layers', 'output_site', 'FilterGame', 'forward_hooks',
            'masking_hook', 'gate_forward']
 
@@ -116,21 +117,26 @@ def _check_layers(model:nn.Module, layers, channels:dict|None)->dict[str, list[i
     return chosen
 
 # %% ../nbs/12_filters.ipynb #8ca508d4
-ACTIVATIONS = (nn.Tanh, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Hardswish,
-               nn.Hardtanh)
 CHANNELWISE = ACTIVATIONS + (nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.BatchNorm2d,
                              nn.Dropout, nn.Dropout2d, nn.Identity)
 
 def output_site(model:nn.Module, # the network
                 layer:str, # a conv layer's name
+                through_activations:bool=True, # also pass the activations that follow (the 'mean' baseline's site)
                )->str:
-    "Name of the module whose output the next layers see of `layer`: its batch norm and activation, if they follow it."
+    "Name of the module whose output the next layers see of `layer`: its batch norm (and activation), if they follow it."
+    try: return traced_site(trace(model), layer, through_activations)
+    except ValueError: return _sequential_site(model, layer, through_activations)
+
+def _sequential_site(model:nn.Module, layer:str, through_activations:bool)->str:
+    "`output_site` read off the module tree, for networks torch.fx cannot trace."
     parent_name, _, child = layer.rpartition('.')
     parent = model.get_submodule(parent_name) if parent_name else model
     if not isinstance(parent, nn.Sequential): return layer
     names, site = [name for name, _ in parent.named_children()], child
     for name in names[names.index(child) + 1:]:
-        if not isinstance(parent.get_submodule(name), (nn.BatchNorm2d, *ACTIVATIONS)): break
+        batch_norm = isinstance(parent.get_submodule(name), nn.BatchNorm2d) and site == child
+        if not (batch_norm or through_activations and isinstance(parent.get_submodule(name), ACTIVATIONS)): break
         site = name
     return f"{parent_name}.{site}" if parent_name else site
 
@@ -159,6 +165,7 @@ class FilterGame(Game):
                  channels:dict[str, list[int]]|None=None, # restrict a layer's players to these channels
                  device:str|torch.device='cpu', # where to compute
                  max_memory_mb:int=512, # bound on the activations of one pass
+                 images_per_walk:int|None=None, # a fresh random batch of this many images per permutation walk
                  name:str|None=None): # a name for messages
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -180,11 +187,18 @@ class FilterGame(Game):
         self.marginal_range = _marginal_range(self.metric)
         self.model = copy.deepcopy(model).eval().requires_grad_(False).to(self.device)
         self.images, self.targets = data.images.to(self.device), data.labels.to(self.device)
-        self.sites = {l: l if baseline == 'zero' else output_site(self.model, l) for l in self.layers}
+        self.sites = {l: output_site(self.model, l, baseline == 'mean') for l in self.layers}
+        self.images_per_walk = _check_images_per_walk(images_per_walk, len(data))
         self.first = _earliest(self.model, self.layers)
         self.baselines = self._baselines()
         self.plan = _Plan(self.model, self.sites[self.first], len(self.layers) > 1)
         self._prepare()
+
+def _check_images_per_walk(images_per_walk, n_images:int)->int|None:
+    if images_per_walk is None: return None
+    if not isinstance(images_per_walk, int) or images_per_walk < 1:
+        raise ValueError(f"images_per_walk must be a positive int or None, got {images_per_walk!r}")
+    return None if images_per_walk >= n_images else images_per_walk
 
 def _earliest(model:nn.Module, layers)->str:
     "The layer that comes first in the network, whatever order `layers` lists them in."
@@ -232,9 +246,9 @@ def forward_hooks(model:nn.Module, # the network
 def masking_hook(mask:Tensor, # `[B, C]`: 1 keeps a channel, 0 removes it, one row per coalition
                  baseline:Tensor): # `[C, H, W]`: what a removed channel outputs
     "A hook that replaces removed channels of a `[B*N, C, H, W]` output by the baseline, coalition by coalition."
-    keep = mask[:, None, :, None, None]
+    keep = mask.bool()[:, None, :, None, None]
     def hook(module, inputs, output):
-        return (output.unflatten(0, (len(mask), -1)) * keep + baseline * (1 - keep)).flatten(0, 1)
+        return torch.where(keep, output.unflatten(0, (len(mask), -1)), baseline).flatten(0, 1)
     return hook
 
 # %% ../nbs/12_filters.ipynb #8e5c1d27
@@ -282,8 +296,8 @@ def _logits(self:FilterGame, masks:dict[str, Tensor], images:slice)->Tensor:
     later = {l: m for l, m in masks.items() if not (plan.split and l == first)}
     hooked = {self.sites[l]: masking_hook(m, self.baselines[l]) for l, m in later.items()}
     if plan.split:
-        keep = masks[first][:, None, :, None, None]
-        x = self.active[images] * keep + self.inactive * (1 - keep)
+        keep = masks[first].bool()[:, None, :, None, None]
+        x = torch.where(keep, self.active[images], self.inactive)
     else: x = self.images[images].expand(len(masks[first]), *self.images[images].shape)
     with forward_hooks(self.model, hooked): return plan.suffix(x.flatten(0, 1)).unflatten(0, (len(masks[first]), -1))
 
@@ -296,7 +310,7 @@ def _bytes_per_row(self:FilterGame)->int:
         record = lambda module, inputs, output: sizes.append(output.numel()) if isinstance(output, Tensor) else None
         handles = [m.register_forward_hook(record) for m in self.model.modules() if not list(m.children())]
         try:
-            with torch.no_grad():
+            with torch.inference_mode():
                 self._logits(self.masks(torch.ones(1, self.n_players, dtype=torch.bool)), slice(0, 1))
         finally:
             for h in handles: h.remove()
@@ -312,7 +326,7 @@ def value(self:FilterGame, coalitions:Tensor)->Tensor:
     rows = max(1, self.max_memory // self._bytes_per_row())
     per_pass, image_step = (max(1, rows // n_images), n_images) if rows >= n_images else (1, rows)
     values = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for start in range(0, len(coalitions), per_pass):
             masks = self.masks(coalitions[start:start + per_pass])
             chunks = [self._logits(masks, slice(i, i + image_step)) for i in range(0, n_images, image_step)]
@@ -330,7 +344,7 @@ def on(self:FilterGame,
     "This game on other `data`, with another `metric`, or for another `model` (baselines from the same reference)."
     return FilterGame(self.model if model is None else model, self.data if data is None else data, list(self.layers),
                       self.metric_name if metric is None else metric, self.baseline, self.reference, self.layers,
-                      self.device, self.max_memory // 2**20)
+                      self.device, self.max_memory // 2**20, self.images_per_walk)
 
 # %% ../nbs/12_filters.ipynb #9d2e6a47
 @patch(as_prop=True)
@@ -348,6 +362,66 @@ def naive_value(self:FilterGame, coalitions:Tensor)->Tensor:
             with self.removed(coalition): logits = self.model(self.images)
             values.append(self.metric(logits[None], self.targets))
     return torch.cat(values).double().cpu()
+
+# %% ../nbs/12_filters.ipynb #049b4dcc
+@patch(as_prop=True)
+def engine(self:FilterGame)->WalkEngine:
+    "The walk engine of the game's network, built once."
+    if not hasattr(self, '_engine'):
+        sites = [self.sites[l] for l in self.layers]
+        players = [(t, c) for t, channels in enumerate(self.layers.values()) for c in channels]
+        self._engine = WalkEngine(self.model, sites, [self.baselines[l] for l in self.layers], players)
+    return self._engine
+
+@patch
+def walk_images(self:FilterGame,
+                perms:Tensor, # `[P, n]` permutations
+               )->Tensor:
+    "`[P, b]` indices of the images each permutation is walked on: all of them, or a batch seeded by the permutation."
+    n_images = len(self.targets)
+    if self.images_per_walk is None: return torch.arange(n_images).expand(len(perms), n_images)
+    def batch(perm):
+        seed = int.from_bytes(hashlib.sha256(perm.numpy().tobytes()).digest()[:8], 'little')
+        return torch.randperm(n_images, generator=torch.Generator().manual_seed(seed))[:self.images_per_walk]
+    return torch.stack([batch(perm) for perm in perms.cpu()])
+
+@patch
+def walker(self:FilterGame,
+           perms:Tensor, # `[P, n]` permutations of the players
+           adding:bool, # True: from no filter up; False: from all filters down
+          ):
+    "The walks of `perms` through the engine, for `walk_permutations`."
+    return _FilterWalks(self, perms, adding)
+
+# %% ../nbs/12_filters.ipynb #b71a029c
+class _FilterWalks:
+    "A game's walks through its engine: the metric at the steps asked for, each walk on its own images."
+    def __init__(self, game:FilterGame, perms:Tensor, adding:bool):
+        self.game, index = game, game.walk_images(perms)
+        every = game.images_per_walk is None
+        images = game.images[None].expand(len(perms), *game.images.shape) if every else game.images[index.to(game.device)]
+        self.targets = game.targets[index.to(game.device)]
+        self.metrics = [game.metric if every or not isinstance(game.metric_name, str) else
+                        as_metric(game.metric_name, game.data.subset(rows)) for rows in index]
+        with torch.inference_mode():
+            self.walk = Walk(game.engine, images, perms.cpu(), adding, game.max_memory)
+            self.n_evals = len(perms)
+            self.start_values = self._values(self.walk.start_logits[:, None], torch.ones(len(perms), 1, dtype=torch.bool))[:, 0]
+
+    def _values(self, logits:Tensor, needed:Tensor)->Tensor:
+        values = torch.full(needed.shape, float('nan'), dtype=torch.float64)
+        for w, steps in enumerate(needed):
+            if steps.any(): values[w, steps] = self.metrics[w](logits[w, steps.to(logits.device)], self.targets[w]).cpu()
+        return values
+
+    def advance(self, to:int, # the step to reach
+                needed:Tensor, # `[P, to - step]`: the steps whose values are wanted
+                alive:Tensor, # `[P]`: the walks that go on
+               )->Tensor:
+        "Values `[P, to - step]` at the needed steps (NaN elsewhere), the live walks advanced to step `to`."
+        needed = needed & alive[:, None]
+        self.n_evals += int(needed.sum())
+        with torch.inference_mode(): return self._values(self.walk.advance(to, needed, alive), needed)
 
 # %% ../nbs/12_filters.ipynb #7a257052
 def gate_forward(model:nn.Module, # the network

@@ -39,7 +39,7 @@ def remove_filters(game:FilterGame, # the filters and the network
             graph.get_pruning_group(model.get_submodule(layer), tp.prune_conv_out_channels, idxs=channels).prune()
     gap = (model(game.images[:256].cpu()) - masked_logits(game, alive, game.images[:256])).abs().max().item()
     if gap > atol: raise ValueError(f"The pruned network differs from the masked one by {gap:.3g}: a removed filter's "
-                                    "baseline does not vanish downstream (e.g. batch norm after the conv)")
+                                    "baseline does not vanish downstream (e.g. an activation with f(0) != 0 after the conv)")
     return model.eval()
 
 # %% ../nbs/23_removal.ipynb #7dba8939

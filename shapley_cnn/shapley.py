@@ -19,9 +19,9 @@ from .games import Game, evaluate, extremes, coalitions_from_indices, check_coun
 
 # %% auto #0
 __all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights', 'exact_shapley',
-           'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'RunningMoments',
-           'random_permutations', 'Checkpoint', 'permutation_shapley', 'confidence_radius', 'undecided', 'tmab_shapley',
-           'estimate']
+           'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
+           'RunningMoments', 'random_permutations', 'Checkpoint', 'permutation_shapley', 'confidence_radius',
+           'undecided', 'tmab_shapley', 'estimate']
 
 # %% ../nbs/01_shapley.ipynb #90f18a74
 @dataclass
@@ -169,7 +169,7 @@ def _chain_coalitions(ranks:Tensor, steps:Tensor, adding:bool)->Tensor:
     inside = ranks < steps[:, None]
     return inside if adding else ~inside
 
-def walk_permutations(game:Game, # the game
+def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGame, walks it its own way)
                       perms:Tensor, # [P, n] permutations of the players
                       wanted:Tensor, # [P, n] boolean: marginals wanted, by player
                       ends:tuple[float, float], # (v(empty), v(all players))
@@ -179,23 +179,45 @@ def walk_permutations(game:Game, # the game
     "Marginal contributions `[P, n]` by player (0 where not wanted or truncated) and the number of evaluations."
     P, n = perms.shape
     adding = truncation is None or truncation.walk == 'add'
-    ranks, wanted_at = perms.argsort(1), wanted.gather(1, perms)        # wanted_at[p, j]: marginal at step j+1
+    wanted_at = wanted.gather(1, perms)                                # wanted_at[p, j]: marginal at step j+1
     needed = F.pad(wanted_at, (1, 0)) | F.pad(wanted_at, (0, 1))       # values needed at steps 0..n
-    needed[:, [0, n]] = False
+    walks = game.walker(perms, adding) if hasattr(game, 'walker') else CoalitionWalks(game, perms, adding, ends,
+                                                                                        batch_size)
     values = torch.full((P, n + 1), float('nan'), dtype=torch.float64)
-    values[:, 0], values[:, n] = ends if adding else ends[::-1]
-    block = n + 1 if truncation is None else math.ceil((n + 1) / TRUNCATION_SEGMENTS)
+    values[:, 0] = walks.start_values
+    block = n if truncation is None else math.ceil((n + 1) / TRUNCATION_SEGMENTS)
     state = _TruncationState(P, truncation, ends[1]) if truncation else None
-    n_evals = 0
-    for start in range(0, n + 1, block):
-        todo = needed[:, start:start + block] & (state.alive[:, None] if state else True)
-        p, j = todo.nonzero(as_tuple=True); j = j + start
-        values[p, j] = evaluate(game, _chain_coalitions(ranks[p], j, adding), batch_size)
-        n_evals += len(p)
-        if state: state.scan(values, range(start, min(start + block, n + 1)))
+    if state: state.scan(values, [0])
+    for start in range(1, n + 1, block):
+        stop = min(start + block, n + 1)
+        alive = state.alive.clone() if state else torch.ones(P, dtype=torch.bool)
+        values[:, start:stop] = walks.advance(stop - 1, needed[:, start:stop], alive)
+        if state: state.scan(values, range(start, stop))
     marginals = (values[:, 1:] - values[:, :-1]) * (1 if adding else -1)
     marginals = torch.where(wanted_at, marginals, 0.)
-    return torch.zeros(P, n, dtype=torch.float64).scatter_(1, perms, marginals), n_evals
+    return torch.zeros(P, n, dtype=torch.float64).scatter_(1, perms, marginals), walks.n_evals
+
+class CoalitionWalks:
+    "Walks of any game, coalition by coalition through `game.value` in batches; the two ends are known already."
+    def __init__(self, game:Game, perms:Tensor, adding:bool, ends:tuple[float, float], batch_size:int):
+        self.game, self.ranks, self.adding, self.batch_size = game, perms.argsort(1), adding, batch_size
+        first, self.last = ends if adding else ends[::-1]
+        self.start_values = torch.full((len(perms),), first, dtype=torch.float64)
+        self.step, self.n_evals = 0, 0
+
+    def advance(self, to:int, # the step to reach
+                needed:Tensor, # `[P, to - step]`: the steps whose values are wanted
+                alive:Tensor, # `[P]`: the walks that go on
+               )->Tensor:
+        "Values `[P, to - step]` at the needed steps of the live walks (NaN elsewhere)."
+        values = torch.full(needed.shape, float('nan'), dtype=torch.float64)
+        todo = needed & alive[:, None]
+        if to == self.ranks.shape[1]: todo[:, -1], values[:, -1] = False, self.last
+        p, s = todo.nonzero(as_tuple=True)
+        steps = self.step + 1 + s
+        values[p, s] = evaluate(self.game, _chain_coalitions(self.ranks[p], steps, self.adding), self.batch_size)
+        self.step, self.n_evals = to, self.n_evals + len(p)
+        return values
 
 # %% ../nbs/01_shapley.ipynb #939ec59e
 class _TruncationState:

@@ -38,10 +38,18 @@ def test_relu_maxpool_cnn_pruned_equals_masked(data):
     with torch.no_grad(): assert torch.allclose(pruned(DATA.images), masked_logits(game, alive, DATA.images), atol=1e-5)
     assert sum(p.numel() for p in pruned.parameters()) <= sum(p.numel() for p in DIGITCNN.parameters())
 
-def test_batch_norm_after_the_conv_is_refused():
-    "A zeroed channel becomes BN's shift, not zero: removing the filter would change the outputs, and remove_filters says so."
+def test_batch_norm_after_the_conv_is_removed_with_it():
+    "The zero baseline removes a filter after its batch norm, so Torch-Pruning's cut (conv filter and BN channel) is the masked network."
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 24 * 24, 10)).eval()
     torch.nn.init.constant_(model[1].bias, 1.0)
+    game = FilterGame(model, DATA, '0')
+    alive = torch.tensor([False, True, True, True])
+    pruned = remove_filters(game, alive)
+    assert pruned[0].out_channels == 3 and pruned[1].num_features == 3
+
+def test_a_baseline_that_does_not_vanish_is_refused():
+    "Zero before a sigmoid becomes 0.5 downstream: removing the filter would change the outputs, and remove_filters says so."
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.Sigmoid(), torch.nn.Flatten(), torch.nn.Linear(4 * 24 * 24, 10)).eval()
     game = FilterGame(model, DATA, '0')
     alive = torch.tensor([False, True, True, True])
     with pytest.raises(ValueError, match='does not vanish downstream'): remove_filters(game, alive)
