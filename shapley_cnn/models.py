@@ -14,8 +14,8 @@ from torch import nn
 from .data import ImageData, cache_dir
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'MODELS', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable', 'MobileNetV1', 'build_architecture',
-           'fit', 'train_model', 'evaluate_model']
+__all__ = ['ARCHITECTURES', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable', 'MobileNetV1',
+           'build_architecture', 'fit', 'train_model', 'evaluate_model']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -145,6 +145,7 @@ def fit(model:nn.Module, # the network, trained in place
 
 # %% ../nbs/11_models.ipynb #f7fc6e99
 MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN)
+TRAINING = dict(digitcnn=dict(lr=1e-3)) # a model's own training defaults (DigitCNN does not learn at Adam's 1e-2)
 RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed') # what determines the trained weights, besides the data
 
 def _fingerprint_data(data:ImageData)->str:
@@ -164,7 +165,7 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     "Train (or load from the cache) a model on `train` with `fit`; returns it in eval mode on the CPU."
     if arch not in MODELS and arch not in ARCHITECTURES:
         raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
-    training = _defaults(fit) | kwargs
+    training = _defaults(fit) | TRAINING.get(arch, {}) | kwargs
     n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
     torch.manual_seed(training['seed'])
     model = (MODELS[arch](n_classes, in_channels) if arch in MODELS
