@@ -390,7 +390,8 @@ def walker(self:FilterGame,
            perms:Tensor, # `[P, n]` permutations of the players
            adding:bool, # True: from no filter up; False: from all filters down
           ):
-    "The walks of `perms` through the engine, for `walk_permutations`."
+    "The walks of `perms` through the engine, for `walk_permutations`; None where `value` does as well."
+    if self.images_per_walk is None and len(self.layers) == 1: return None  # one layer: prefix cached, suffix batched
     return _FilterWalks(self, perms, adding)
 
 # %% ../nbs/12_filters.ipynb #b71a029c

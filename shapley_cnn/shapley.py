@@ -181,8 +181,8 @@ def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGam
     adding = truncation is None or truncation.walk == 'add'
     wanted_at = wanted.gather(1, perms)                                # wanted_at[p, j]: marginal at step j+1
     needed = F.pad(wanted_at, (1, 0)) | F.pad(wanted_at, (0, 1))       # values needed at steps 0..n
-    walks = game.walker(perms, adding) if hasattr(game, 'walker') else CoalitionWalks(game, perms, adding, ends,
-                                                                                        batch_size)
+    walks = game.walker(perms, adding) if hasattr(game, 'walker') else None
+    walks = walks or CoalitionWalks(game, perms, adding, ends, batch_size)
     values = torch.full((P, n + 1), float('nan'), dtype=torch.float64)
     values[:, 0] = walks.start_values
     block = n if truncation is None else math.ceil((n + 1) / TRUNCATION_SEGMENTS)

@@ -1,0 +1,48 @@
+"""Neuron Shapley engine benchmark on DigitCNN's 320 filters, measured in one run on this machine; prints a table.
+
+    python benchmarks/bench_neurons.py [--walks 2] [--images 128] [--tmab]
+
+Data: the MNIST split where $SHAPLEY_CNN_MNIST (or ../shared/data/mnist) has the MNIST files, else the digits;
+DigitCNN trained on the matching train split (cached after the first run).
+1. Marginals per second over all 320 filters, the same walks on the same images (no truncation): the walk engine
+   (FilterGame.walker: only the layers downstream of each step's filter are recomputed) against one full forward
+   pass per coalition with hooks (FilterGame.naive_value); the marginals are checked equal.
+2. With --tmab: TMAB top-10 of all 320 filters (Neuron Shapley's truncation, 128 images per walk), the time and
+   walks it takes, and whether the top 10 is certified (nothing undecided) within 10 minutes' budget of walks.
+"""
+import argparse
+import torch
+from common import timed, mnist_or_digits
+from shapley_cnn.experiment import Experiment
+from shapley_cnn.games import FunctionGame, extremes
+from shapley_cnn.neurons import neuron_game, neuron_shapley
+from shapley_cnn.shapley import walk_permutations, random_permutations
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--walks', type=int, default=2, help='permutation walks for the throughput ratio (default: %(default)s)')
+    parser.add_argument('--images', type=int, default=128, help='images per walk (default: %(default)s)')
+    parser.add_argument('--tmab', action='store_true', help='also time the certified TMAB top 10')
+    args = parser.parse_args()
+    setup = Experiment(mnist_or_digits(), 'digitcnn', progress=False)
+    game = neuron_game(setup, images_per_walk=None).on(setup.splits['shapley'].subset(range(args.images)))
+    naive = FunctionGame(game.naive_value, game.n_players, game.players, 'one full forward pass per coalition')
+    perms = random_permutations(args.walks, game.n_players, torch.Generator().manual_seed(0))
+    wanted, ends = torch.ones_like(perms, dtype=torch.bool), extremes(game)
+    (fast, evals), t_fast = timed(lambda: walk_permutations(game, perms, wanted, ends))
+    (slow, _), t_slow = timed(lambda: walk_permutations(naive, perms, wanted, ends))
+    assert (fast - slow).abs().max() < 1e-6, "the engine's marginals differ from the full forward passes'"
+    marginals = perms.numel()
+    print(f"DigitCNN, {game.n_players} filters, {args.walks} walks on {args.images} images of {game.data.name}\n")
+    print(f"{'':40} {'seconds':>9} {'marginals/s':>12}")
+    print(f"{'walk engine':40} {t_fast:9.1f} {marginals / t_fast:12.1f}")
+    print(f"{'one full forward pass per coalition':40} {t_slow:9.1f} {marginals / t_slow:12.1f}")
+    print(f"ratio (target >= 5x): {t_slow / t_fast:.1f}x")
+    if args.tmab:
+        tmab_game = neuron_game(setup, images_per_walk=128)
+        values, seconds = timed(lambda: neuron_shapley(tmab_game, k=10, max_permutations=2000, progress=True))
+        print(f"\nTMAB top 10 of {tmab_game.n_players} filters on {tmab_game.data.name}: {seconds:.0f} s, "
+              f"{values.params['n_permutations']} walks, {values.n_evals:,} coalitions, "
+              f"{values.params['undecided']} undecided (target: certified in under 600 s)")
+
+if __name__ == '__main__': main()
