@@ -8,6 +8,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/neuron_shapley.html.md"""
 # %% ../nbs/30_neuron_shapley.ipynb #415ed979
 from __future__ import annotations
 import time
+from dataclasses import replace
 import torch
 from torch import Tensor
 from fastcore.basics import patch
@@ -24,7 +25,6 @@ def neuron_game(setup:Experiment, # the experiment (its model, data, metric and 
                 split:str='shapley', # the images the value is computed on
                )->FilterGame:
     "Every conv filter of the experiment's network as a player, removed to its mean over the validation split."
-    from dataclasses import replace
     return replace(setup, layers=None, baseline='mean').game(split, images_per_walk=images_per_walk)
 
 def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
