@@ -260,8 +260,8 @@ class _State:
 
     def rows(self, keys:Tensor, carry:Tensor|None)->Tensor:
         "The values at `keys`, `[len(keys), b, ...]`, gathered from the fresh rows and the carry."
-        if self.fresh is None: return _rows(self.new, torch.searchsorted(self.keys, keys))  # the images
         where = torch.searchsorted(self.keys, keys)
+        if self.fresh is None: return _rows(self.new, where)  # the images
         fresh = self.fresh[where]
         if fresh.all(): return _rows(self.new, self.rank[where])
         like = self.new if self.new is not None else carry
