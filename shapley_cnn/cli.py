@@ -1,4 +1,4 @@
-"""`shapley-cnn demo` runs the main job on the embedded digits; `shapley-cnn filters` runs any filter-valuation job; `shapley-cnn prune` prunes filters by Shapley values and classic criteria.
+"""`shapley-cnn demo` runs the main job on the embedded digits; `shapley-cnn filters` runs any filter-valuation job; `shapley-cnn prune` prunes filters by Shapley values and classic criteria; `shapley-cnn neurons` values every filter of a network (Neuron Shapley).
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/cli.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/cli.html.md"""
 
 # %% auto #0
 __all__ = ['Data', 'Model', 'Layers', 'Baseline', 'Methods', 'Criteria', 'COMMANDS', 'experiment', 'demo', 'filters',
-           'prune_filters', 'parser', 'main']
+           'prune_filters', 'neurons', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #52150e30
 import argparse, json as jsonlib, sys, time
@@ -20,6 +20,7 @@ from .jobs import filter_shapley, results_table, save_results, METHODS
 from .criteria import CRITERIA, THESIS_CRITERIA, as_criterion
 from .pruning import auc_table
 from .pruning_jobs import pruning_study, save_study
+from .neurons import neuron_study, save_neuron_study, study_summary
 
 # %% ../nbs/90_cli.ipynb #ea9b4177
 def _report(result:dict, out, as_json:bool, started:float):
@@ -132,8 +133,43 @@ def prune_filters(criterion:Criteria=THESIS_CRITERIA, # one or more criteria
     if out: print(f"\ncurves, AUC table and figures written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")
 
+# %% ../nbs/90_cli.ipynb #7b82ca68
+@delegates(experiment, but=['layers', 'baseline'])
+def neurons(model:Model='digitcnn', # the architecture, trained here and cached
+            metric:str='accuracy', # the value: accuracy, loss, recall:<class>
+            k:int=10, # the top k that TMAB separates
+            permutations:int=60, # TMAB's budget of walks
+            images:int=64, # a fresh random batch of this many Shapley-split images per walk
+            steps:int=30, # filters removed in the removal curves
+            checkpoint:str='', # file to save TMAB's state to and resume from after a kill ('' for none)
+            out:str='shapley_cnn_neurons', # folder for the values, curves and figures ('' for none)
+            json:bool=False, # print the summary as JSON instead of a table
+            **kwargs):
+    "Value every conv filter of a network by TMAB (Neuron Shapley), then remove the top ones against random ones."
+    started = time.perf_counter()
+    setup = experiment(metric, model=model, layers=(), baseline='mean', **kwargs)
+    result = neuron_study(setup, k, permutations, images, steps, checkpoint=checkpoint or None)
+    if out: save_neuron_study(result, out)
+    summary = study_summary(result)
+    if json: print(jsonlib.dumps(summary, indent=1)); return
+    print(f"\n{summary['model']} on {summary['data']}: test accuracy {summary['test']['accuracy']:.4f} "
+          f"({summary['test']['images']})")
+    print(f"players: all {summary['filters']} filters of its {summary['layers']} conv layers, removed to their mean; "
+          f"value: {summary['metric']} on {images}-image batches of {summary['data']}")
+    print(f"TMAB: {summary['walks']:,} walks, {summary['coalitions']:,} coalitions, {summary['seconds']:.1f} s"
+          f"{_undecided(result['values'])}\n")
+    print(result['values'].top(k).to_string(float_format=lambda x: f"{x:.4f}"))
+    curves = {name: c.numpy() for name, c in result['curves'].items()}
+    shown = [s for s in (0, 1, 2, 5, 10, 20, 30) if s < len(next(iter(curves.values())))]
+    print(f"\n{summary['metric']} on {summary['test_data']} after removing the top filters and random ones:")
+    width = max(map(len, [*curves, 'filters removed']))
+    print(f"{'filters removed':<{width}}" + "".join(f"{s:>8}" for s in shown))
+    for name, c in curves.items(): print(f"{name:<{width}}" + "".join(f"{c[s]:8.3f}" for s in shown))
+    if out: print(f"\nvalues, curves and figures written to {Path(out).resolve()}")
+    print(f"total {time.perf_counter() - started:.1f} s")
+
 # %% ../nbs/90_cli.ipynb #d498b4cc
-COMMANDS = dict(demo=demo, filters=filters, prune=prune_filters)
+COMMANDS = dict(demo=demo, filters=filters, prune=prune_filters, neurons=neurons)
 
 def parser()->argparse.ArgumentParser:
     "The `shapley-cnn` argument parser, generated from the commands' documented signatures."

@@ -17,7 +17,8 @@ from .axioms import MAX_TABLE_PLAYERS
 
 # %% auto #0
 __all__ = ['THESIS_SCHEDULE', 'CRITERIA', 'THESIS_CRITERIA', 'Criterion', 'Random', 'Exact', 'MonteCarlo', 'Hybrid', 'TMAB',
-           'masked_logits', 'L1Norm', 'LeaveOneOut', 'Taylor', 'as_criterion', 'exact_by_orders']
+           'masked_logits', 'L1Norm', 'LeaveOneOut', 'Taylor', 'MeanActivation', 'Conductance', 'as_criterion',
+           'exact_by_orders']
 
 # %% ../nbs/20_criteria.ipynb #5868644f
 class Criterion:
@@ -145,26 +146,67 @@ class LeaveOneOut(Criterion):
         return values[0] - values[1:], len(coalitions)
 
 # %% ../nbs/20_criteria.ipynb #2044882a
+def _per_player(filters:FilterGame, # the filter game
+                alive:Tensor, # `[n_players]` booleans: the filters kept
+                chunk_scores, # (site outputs, logits, targets) -> {layer: `[channels]` sums over the chunk's images}
+                grad:bool=False, # keep the site outputs in the autograd graph
+                size:int=500, # images per forward pass
+               )->Tensor:
+    "Each remaining player's score: `chunk_scores` summed over chunks of the game's images, divided by their number."
+    totals = {layer: 0. for layer in filters.layers}
+    for start in range(0, len(filters.targets), size):
+        outputs = {}
+        with filters.removed(alive, outputs, grad=grad), torch.set_grad_enabled(grad):
+            logits = filters.model(filters.images[start:start + size])
+        for layer, s in chunk_scores(outputs, logits, filters.targets[start:start + size]).items():
+            totals[layer] = totals[layer] + s.detach()
+    per_player = torch.cat([totals[layer][channels] for layer, channels in filters.layers.items()])
+    return (per_player / len(filters.targets)).double().cpu()[alive]
+
 class Taylor(Criterion):
     "First-order Taylor: |mean over positions of (activation - baseline) x loss gradient|, averaged over the images."
     def scores(self, game, step, seed):
         filters, alive = _parts(game)
-        outputs, totals = {}, {layer: 0. for layer in filters.layers}
-        for start in range(0, len(filters.targets), 500):
-            with filters.removed(alive, outputs, grad=True), torch.enable_grad():
-                logits = filters.model(filters.images[start:start + 500])
-                loss = F.cross_entropy(logits, filters.targets[start:start + 500], reduction='sum')
-                grads = torch.autograd.grad(loss, [outputs[l] for l in filters.layers])
-            for layer, g in zip(filters.layers, grads):
-                change = (outputs[layer] - filters.baselines[layer]) * g
-                totals[layer] = totals[layer] + change.mean((2, 3)).abs().sum(0).detach()
+        def chunk_scores(outputs, logits, targets):
+            layers = list(filters.layers)
+            loss = F.cross_entropy(logits, targets, reduction='sum')
+            grads = torch.autograd.grad(loss, [outputs[l] for l in layers])
+            return {l: ((outputs[l] - filters.baselines[l]) * g).mean((2, 3)).abs().sum(0) for l, g in zip(layers, grads)}
+        return _per_player(filters, alive, chunk_scores, grad=True), 1
+
+# %% ../nbs/20_criteria.ipynb #dce1569a
+class MeanActivation(Criterion):
+    "The mean of each filter's output at its removal site over positions and images."
+    name = 'Mean activation'
+    def scores(self, game, step, seed):
+        filters, alive = _parts(game)
+        return _per_player(filters, alive, lambda outputs, logits, targets:
+                           {l: outputs[l].mean((2, 3)).sum(0) for l in filters.layers}), 1
+
+class Conductance(Criterion):
+    "Neuron conductance (captum's `LayerConductance`) of each filter at its removal site, summed over positions."
+    def __init__(self, steps:int=50, # points on the path from the black image to the input
+                 batch_size:int=200, # images per call of captum
+                ):
+        check_count(steps, 'steps'); check_count(batch_size, 'batch_size')
+        self.steps, self.batch_size = steps, batch_size
+    def scores(self, game, step, seed):
+        from captum.attr import LayerConductance
+        filters, alive = _parts(game)
+        images, targets, totals = filters.images, filters.targets, {}
+        with filters.removed(alive):
+            for layer in filters.layers:
+                attribution = LayerConductance(filters.model, filters.model.get_submodule(filters.sites[layer]))
+                totals[layer] = sum(attribution.attribute(images[i:i + self.batch_size], baselines=0.,
+                                                          target=targets[i:i + self.batch_size], n_steps=self.steps)
+                                    .sum((0, 2, 3)).detach() for i in range(0, len(targets), self.batch_size))
         per_player = torch.cat([totals[layer][channels] for layer, channels in filters.layers.items()])
-        per_player = per_player / len(filters.targets)
-        return per_player.double().cpu()[alive], 1
+        return (per_player / len(targets)).double().cpu()[alive], self.steps * len(filters.layers)
 
 # %% ../nbs/20_criteria.ipynb #fb2e13f9
 CRITERIA = dict(random=Random, montecarlo=MonteCarlo, hybrid=Hybrid, exact=Exact, tmab=TMAB, l1=L1Norm, taylor=Taylor,
-                loo=LeaveOneOut)
+                loo=LeaveOneOut,
+                activation=MeanActivation, conductance=Conductance)
 THESIS_CRITERIA = ('random', 'montecarlo', 'hybrid', 'exact')
 
 def as_criterion(name, # a key of `CRITERIA`, or a `Criterion`

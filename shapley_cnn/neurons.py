@@ -7,17 +7,23 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/neuron_shapley.html.md"""
 
 # %% ../nbs/30_neuron_shapley.ipynb #415ed979
 from __future__ import annotations
-import time
+import json, time
 from dataclasses import replace
+from pathlib import Path
 import torch
 from torch import Tensor
 from fastcore.basics import patch
+from .data import ImageData
 from .experiment import Experiment
 from .filters import FilterGame
+from .games import SubGame
+from .criteria import Criterion, LeaveOneOut, MeanActivation, Conductance
 from .shapley import ShapleyValues, tmab_shapley, neuron_truncation
 
 # %% auto #0
-__all__ = ['neuron_game', 'neuron_shapley', 'value_share', 'removal_curve', 'random_removal_curve', 'weight_norm_order']
+__all__ = ['neuron_game', 'neuron_shapley', 'value_share', 'removal_curve', 'random_removal_curve', 'criterion_order',
+           'weight_norm_order', 'neuron_study', 'plot_removal', 'study_summary', 'save_neuron_study', 'class_game',
+           'class_filter_order', 'class_removal_curves', 'pgd_attack']
 
 # %% ../nbs/30_neuron_shapley.ipynb #6209e8b6
 def neuron_game(setup:Experiment, # the experiment (its model, data, metric and device)
@@ -30,6 +36,7 @@ def neuron_game(setup:Experiment, # the experiment (its model, data, metric and 
 def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    k:int=10, # the size of the top to separate
                    max_permutations:int=300, # the budget of walks
+                   max_seconds:float|None=None, # a budget in time (stops after the round that passes it)
                    chance:float|None=None, # the value of a dead network; default 1 / number of classes
                    dead_tolerance:float=0.2, # how far above chance still counts as dead
                    patience:int=6, # steps in a row at the dead level before a walk stops
@@ -43,7 +50,7 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
     chance = 1 / game.data.n_classes if chance is None else chance
     rule = neuron_truncation(chance, dead_tolerance, patience)
     return tmab_shapley(game, k, delta, epsilon, truncation=rule, seed=seed, checkpoint=checkpoint, progress=progress,
-                        max_permutations=max_permutations)
+                        max_permutations=max_permutations, max_seconds=max_seconds)
 
 # %% ../nbs/30_neuron_shapley.ipynb #9cb5e48a
 def value_share(values:ShapleyValues, # the values
@@ -80,8 +87,138 @@ def random_removal_curve(game:FilterGame, steps:int=30, trials:int=5, seed:int=0
     return torch.stack([removal_curve(game, torch.randperm(game.n_players, generator=g), steps)
                         for _ in range(trials)]).mean(0)
 
+def criterion_order(game:FilterGame, # the game whose filters are ranked (on the images the criterion looks at)
+                    criterion:Criterion, # e.g. LeaveOneOut(), MeanActivation(), Conductance()
+                   )->Tensor:
+    "Players by the criterion's score on the whole network, highest first."
+    scores, _ = criterion.scores(SubGame(game, torch.ones(game.n_players, dtype=torch.bool)), 0, 0)
+    return scores.argsort(descending=True)
+
 def weight_norm_order(game:FilterGame, p:int=1)->Tensor:
     "Players by the Lp norm of their filter's weights, largest first."
     modules = dict(game.model.named_modules())
     norms = torch.tensor([modules[l].weight[c].norm(p).item() for l, c in game.player_channels])
     return norms.argsort(descending=True)
+
+# %% ../nbs/30_neuron_shapley.ipynb #5a38322e
+def neuron_study(setup:Experiment, # the experiment: data, network, metric, device, seeds
+                 k:int=10, # the top TMAB separates
+                 permutations:int=300, # TMAB's budget of walks
+                 images_per_walk:int|None=64, # a fresh random batch of this many Shapley-split images per walk
+                 steps:int=30, # filters removed in the removal curves
+                 trials:int=3, # random orders averaged in the random curve
+                 checkpoint=None, # file to save TMAB's state to and resume from
+                )->dict:
+    "Every filter of the experiment's network valued by TMAB, then the top ones removed against random ones on test."
+    game = neuron_game(setup, images_per_walk)
+    start = time.perf_counter()
+    values = neuron_shapley(game, k, permutations, seed=setup.sample_seed, checkpoint=checkpoint,
+                            progress=setup.progress)
+    seconds = time.perf_counter() - start
+    test = game.on(setup.splits['test'])
+    steps = min(steps, game.n_players)
+    curves = {'Shapley (TMAB)': removal_curve(test, values.values.argsort(descending=True), steps),
+              f'random (mean of {trials})': random_removal_curve(test, steps, trials, setup.sample_seed)}
+    return dict(data=game.data.name, test_data=test.data.name, model=setup.model, metric=setup.metric,
+                n_layers=len(game.layers), images_per_walk=images_per_walk, test=setup.test_scores(), game=game,
+                values=values, seconds=seconds, curves=curves, chance=1 / game.data.n_classes)
+
+# %% ../nbs/30_neuron_shapley.ipynb #dc9ccc66
+def plot_removal(curves:dict, # name -> the metric after removing 0, 1, ... filters
+                 chance:float|None=None, # a dead network's level, drawn dotted
+                 ylabel:str='test accuracy', title:str|None=None):
+    "The removal curves in one plot; returns the figure."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, curve in curves.items(): ax.plot(curve.numpy(), label=name)
+    if chance is not None: ax.axhline(chance, color='k', lw=0.5, ls=':', label='chance')
+    ax.set_xlabel('filters removed'); ax.set_ylabel(ylabel); ax.legend(fontsize=8)
+    if title: ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+def study_summary(result:dict, # what `neuron_study` returns
+                 )->dict:
+    "What a study found, JSON-ready: data, network, test scores, the TMAB run, the top filters and the curves."
+    values = result['values']
+    top = values.values.argsort(descending=True)[:values.params['k']]
+    def finite(x:float): return x if x < float('inf') else None  # an interval not yet closed: JSON null
+    return dict(data=result['data'], test_data=result['test_data'], model=result['model'], metric=result['metric'],
+                test=result['test'], filters=len(values), layers=result['n_layers'],
+                images_per_walk=result['images_per_walk'], seconds=result['seconds'],
+                walks=values.params['n_permutations'], coalitions=values.n_evals,
+                undecided=values.params['undecided'],
+                top=[dict(filter=values.players[i], value=values.values[i].item(), ci=finite(values.ci_radius[i].item()))
+                     for i in top.tolist()],
+                curves={name: curve.tolist() for name, curve in result['curves'].items()})
+
+def save_neuron_study(result:dict, # what `neuron_study` returns
+                      out, # the folder to write to
+                     )->Path:
+    "Write `summary.json`, every filter's value (`values.json`), the curves and the two figures to `out`."
+    import matplotlib.pyplot as plt
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    result['values'].save(out / 'values.json')
+    (out / 'summary.json').write_text(json.dumps(study_summary(result), indent=1))
+    title = f"{result['model']} on {result['data']}: {len(result['values'])} filters"
+    for name, fig in (('sparsity.png', result['values'].plot_sparsity(title=title)),
+                      ('removal.png', plot_removal(result['curves'], result['chance'], f"{result['metric']} on "
+                                                   f"{result['test_data']}", title))):
+        fig.savefig(out / name, dpi=120); plt.close(fig)
+    return out
+
+# %% ../nbs/30_neuron_shapley.ipynb #490c362c
+def class_game(setup:Experiment, # the experiment
+               cls:int, # the class
+               split:str='shapley', # the split whose images of `cls` are the game's data
+              )->FilterGame:
+    "Every filter as a player; the value is the recall of `cls`: the accuracy on that class's images of `split`."
+    data = setup.splits[split]
+    if not 0 <= cls < data.n_classes: raise ValueError(f"cls must be a class of {data.name}, got {cls!r}")
+    images = data.subset((data.labels == cls).nonzero()[:, 0], f"{data.name}, the images of class {cls}")
+    return neuron_game(replace(setup, metric='accuracy'), None, split).on(images)
+
+def class_filter_order(order:Tensor, # the filters by their value for the class, highest first
+                       overall:ShapleyValues, # the values for the accuracy on all classes
+                       exclude:float=0.2, # the share of the global top set aside
+                      )->Tensor:
+    "`order` without the filters in the global top `exclude` share."
+    global_top = overall.values.argsort(descending=True)[:round(exclude * len(overall))]
+    return order[~torch.isin(order, global_top)]
+
+def class_removal_curves(setup:Experiment, # the experiment
+                         cls:int, # the class
+                         order:Tensor, # filters in the order they are removed
+                         steps:int=20, # how many
+                         split:str='test', # the images measured
+                        )->dict[str, Tensor]:
+    "Recall of `cls` and accuracy on the other classes' images of `split` after removing 0, 1, ... filters."
+    data, game = setup.splits[split], neuron_game(replace(setup, metric='accuracy'), None)
+    others = data.subset((data.labels != cls).nonzero()[:, 0], f"{data.name}, the classes other than {cls}")
+    return {f'recall of class {cls}': removal_curve(game.on(data, f'recall:{cls}'), order, steps),
+            'accuracy on the other classes': removal_curve(game.on(others), order, steps)}
+
+# %% ../nbs/30_neuron_shapley.ipynb #7c4e2241
+def pgd_attack(model:torch.nn.Module, # the network attacked (left unchanged)
+               data:ImageData, # the images to perturb
+               eps:float=16 / 255, # L-infinity radius
+               steps:int=30, # gradient steps
+               step_size:float|None=None, # default eps / 20
+               seed:int=0, # seed of the random target classes
+               batch_size:int=256, # images per attack call
+              )->ImageData:
+    "captum's PGD towards a random other class per image; the result is labelled with those target classes."
+    import warnings
+    from captum.robust import PGD
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(seed)
+    targets = (data.labels + torch.randint(1, data.n_classes, data.labels.shape, generator=g)) % data.n_classes
+    device = next(model.parameters()).device
+    attack = PGD(model.eval(), lambda out, t: F.cross_entropy(out, t, reduction='none'), lower_bound=0., upper_bound=1.)
+    with warnings.catch_warnings():  # captum notes that it made the images require gradients, as it should
+        warnings.filterwarnings('ignore', 'Input Tensor 0 did not already require gradients')
+        def perturb(i): return attack.perturb(data.images[i:i + batch_size].to(device), eps, step_size or eps / 20,
+                                              steps, targets[i:i + batch_size].to(device), targeted=True).detach().cpu()
+        perturbed = torch.cat([perturb(i) for i in range(0, len(data), batch_size)])
+    return ImageData(perturbed, targets, f"{data.name}, PGD (L-inf {eps:.3g}, {steps} steps) towards a random class",
+                     data.groups)

@@ -6,7 +6,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/shapley.html.md"""
 
 # %% ../nbs/01_shapley.ipynb #c1df38b9
 from __future__ import annotations
-import json, math, os
+import json, math, os, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -420,6 +420,7 @@ def tmab_shapley(game:Game, # the game
                  checkpoint:str|Path|None=None, # file to save state to and resume from
                  progress:bool=True, # show a progress bar
                  max_permutations:int=10_000, # budget: stop after this many permutations
+                 max_seconds:float|None=None, # budget in time: stop after the round that passes it (None: none)
                  round_size:int=16, # permutations per round between updates of the undecided set
                  batch_size:int=4096, # coalitions per call of the game
                  value_range:float|None=None, # a bound R on the spread of any player's marginals; None: the game's
@@ -441,9 +442,11 @@ def tmab_shapley(game:Game, # the game
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'tmab', **params), seed, checkpoint,
                        active=torch.ones(n, dtype=torch.bool))
     radius = lambda: confidence_radius(run.moments, value_range, delta, bound)
-    bar = progress_bar(range(math.ceil(max_permutations / round_size))) if progress else None
+    bar = progress_bar(range(max_permutations)) if progress else None  # walks done, time left at most
     if bar is not None: bar.update(0)
-    while run.extra['active'].any() and run.done < max_permutations:
+    started = time.perf_counter()
+    in_time = lambda: max_seconds is None or time.perf_counter() - started < max_seconds
+    while run.extra['active'].any() and run.done < max_permutations and in_time():
         count = min(round_size, max_permutations - run.done)
         perms = random_permutations(count, n, run.generator)
         wanted = run.extra['active'].expand(count, n)
@@ -452,7 +455,7 @@ def tmab_shapley(game:Game, # the game
         run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
         run.advance(count, n_evals)
         if bar is not None:
-            bar.update(math.ceil(run.done / round_size)); bar.comment = f"{int(run.extra['active'].sum())} undecided"
+            bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
                       radius())
 

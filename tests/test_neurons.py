@@ -94,3 +94,33 @@ def test_tmab_estimates_agree_with_exact_values_and_find_the_top(lenet_game):
     assert ((tmab.values - exact.values).abs() <= 4 * tmab.stderr + 1e-9).all()
     assert tmab.params['undecided'] == 0, "the top 3 should be certified within the budget"
     assert set(tmab.values.topk(3).indices.tolist()) == set(exact.values.topk(3).indices.tolist())
+
+def test_tmab_stops_at_its_time_budget(lenet_game):
+    game, _ = lenet_game
+    assert tmab_shapley(game, k=3, seed=0, progress=False, max_seconds=0.).params['n_permutations'] == 0
+    one_round = tmab_shapley(game, k=3, seed=0, progress=False, max_seconds=1e-9, round_size=8)
+    assert one_round.params['n_permutations'] in (0, 8)
+
+def test_class_games_value_one_class_and_their_order_skips_the_global_top():
+    from shapley_cnn.experiment import Experiment
+    from shapley_cnn.neurons import class_game, class_filter_order
+    from shapley_cnn.shapley import ShapleyValues
+    setup = Experiment('digits', 'lenet1', progress=False)
+    game = class_game(setup, 3)
+    assert (game.data.labels == 3).all() and len(game.data) == (setup.splits['shapley'].labels == 3).sum()
+    assert game.n_players == 16 and game.images_per_walk is None
+    overall = ShapleyValues(torch.arange(16.), torch.zeros(16), torch.ones(16), 0, 'test', {}, game.players)
+    order = class_filter_order(torch.arange(16), overall, exclude=0.25)  # the global top 4 are players 12..15
+    assert order.tolist() == list(range(12))
+    with pytest.raises(ValueError, match='cls must be a class'): class_game(setup, 10)
+
+def test_pgd_stays_in_its_ball_and_fools_the_network():
+    from shapley_cnn.experiment import Experiment
+    from shapley_cnn.neurons import pgd_attack
+    setup = Experiment('digits', 'lenet1', progress=False)
+    clean = setup.splits['test'].subset(range(64))
+    attacked = pgd_attack(setup.network, clean, eps=0.3)
+    assert ((attacked.images - clean.images).abs().max() <= 0.3 + 1e-6) and attacked.images.min() >= 0
+    assert (attacked.labels != clean.labels).all()
+    with torch.no_grad(): success = (setup.network(attacked.images).argmax(1) == attacked.labels).float().mean()
+    assert success > 0.5, f"PGD towards a random class succeeded on only {success:.0%} of the images"
