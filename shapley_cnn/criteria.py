@@ -160,6 +160,10 @@ def _per_player(filters:FilterGame, # the filter game
             logits = filters.model(filters.images[start:start + size])
         for layer, s in chunk_scores(outputs, logits, filters.targets[start:start + size]).items():
             totals[layer] = totals[layer] + s.detach()
+    return _remaining(filters, alive, totals)
+
+def _remaining(filters:FilterGame, alive:Tensor, totals:dict[str, Tensor])->Tensor:
+    "Per-layer `[channels]` sums over the game's images as one mean score per remaining player."
     per_player = torch.cat([totals[layer][channels] for layer, channels in filters.layers.items()])
     return (per_player / len(filters.targets)).double().cpu()[alive]
 
@@ -200,8 +204,7 @@ class Conductance(Criterion):
                 totals[layer] = sum(attribution.attribute(images[i:i + self.batch_size], baselines=0.,
                                                           target=targets[i:i + self.batch_size], n_steps=self.steps)
                                     .sum((0, 2, 3)).detach() for i in range(0, len(targets), self.batch_size))
-        per_player = torch.cat([totals[layer][channels] for layer, channels in filters.layers.items()])
-        return (per_player / len(targets)).double().cpu()[alive], self.steps * len(filters.layers)
+        return _remaining(filters, alive, totals), self.steps * len(filters.layers)
 
 # %% ../nbs/20_criteria.ipynb #fb2e13f9
 CRITERIA = dict(random=Random, montecarlo=MonteCarlo, hybrid=Hybrid, exact=Exact, tmab=TMAB, l1=L1Norm, taylor=Taylor,
