@@ -1,6 +1,6 @@
 """Neuron Shapley engine benchmark on DigitCNN's 320 filters, measured in one run on this machine; prints a table.
 
-    python benchmarks/bench_neurons.py [--walks 2] [--images 128] [--tmab]
+    python benchmarks/bench_neurons.py [--walks 2] [--images 128] [--tmab] [--device cuda]
 
 Data: the MNIST split where $SHAPLEY_CNN_MNIST (or ../shared/data/mnist) has the MNIST files, else the digits;
 DigitCNN trained on the matching train split (cached after the first run).
@@ -9,8 +9,11 @@ DigitCNN trained on the matching train split (cached after the first run).
    pass per coalition with hooks (FilterGame.naive_value); the marginals are checked equal.
 2. With --tmab: TMAB top-10 of all 320 filters (Neuron Shapley's truncation, 128 images per walk) with a time
    budget of --minutes (default 10): the walks it took, and whether the top 10 is certified (nothing undecided).
+3. With --device cuda: the walk engine's throughput on the GPU against the CPU (same walks, same images; marginals
+   checked equal), and the TMAB run of 2. on the GPU. Never needed for the tests.
 """
 import argparse
+from dataclasses import replace
 import torch
 from common import timed, mnist_or_digits
 from shapley_cnn.experiment import Experiment
@@ -24,6 +27,7 @@ def main():
     parser.add_argument('--images', type=int, default=128, help='images per walk (default: %(default)s)')
     parser.add_argument('--tmab', action='store_true', help='also time the certified TMAB top 10')
     parser.add_argument('--minutes', type=float, default=10, help="TMAB's time budget (default: %(default)s)")
+    parser.add_argument('--device', default='cpu', help="also time the engine on this device, e.g. cuda (default: %(default)s)")
     args = parser.parse_args()
     setup = Experiment(mnist_or_digits(), 'digitcnn', progress=False)
     game = neuron_game(setup, images_per_walk=None).on(setup.splits['shapley'].subset(range(args.images)))
@@ -39,8 +43,18 @@ def main():
     print(f"{'walk engine':40} {t_fast:9.1f} {marginals / t_fast:12.1f}")
     print(f"{'one full forward pass per coalition':40} {t_slow:9.1f} {marginals / t_slow:12.1f}")
     print(f"ratio (target >= 5x): {t_slow / t_fast:.1f}x")
+    if args.device != 'cpu':
+        on_device = neuron_game(replace(setup, device=args.device), images_per_walk=None).on(game.data)
+        walk_permutations(on_device, perms[:1], wanted[:1], ends)  # warm-up: kernels, allocator
+        (far, _), t_far = timed(lambda: walk_permutations(on_device, perms, wanted, ends))
+        same = ((far - fast).abs() < 1e-6).double().mean().item()  # an argmax tie may fall the other way on a GPU
+        assert same > 0.99, f"the engine's marginals on {args.device} differ from the CPU's ({same:.1%} equal)"
+        name = torch.cuda.get_device_name() if args.device.startswith('cuda') else args.device
+        print(f"{'walk engine on ' + name:40} {t_far:9.1f} {marginals / t_far:12.1f}")
+        print(f"{args.device} against the CPU: {t_fast / t_far:.1f}x "
+              f"({marginals * args.images / t_far:,.0f} coalition-images per second; {same:.2%} of the marginals equal)")
     if args.tmab:
-        tmab_game = neuron_game(setup, images_per_walk=128)
+        tmab_game = neuron_game(replace(setup, device=args.device), images_per_walk=128)
         values, seconds = timed(lambda: neuron_shapley(tmab_game, k=10, max_permutations=100_000,
                                                        max_seconds=60 * args.minutes, progress=True))
         left = values.params['undecided']

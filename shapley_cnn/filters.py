@@ -320,16 +320,33 @@ def _bytes_per_row(self:FilterGame)->int:
     return self._row_bytes
 
 @patch
+def _batch_logits(self:FilterGame, coalitions:Tensor, images:slice)->Tensor:
+    "Logits `[B, n, K]` of `coalitions` on the images in the slice, by the cheapest way the network allows."
+    if not self._sharing(): return self._logits(self.masks(coalitions), images)
+    return self.engine.coalitions(self.images[images], coalitions)
+
+@patch
+def _sharing(self:FilterGame)->bool:
+    "Whether `value` goes through the engine: several layers, or a network that is not a plain sequence, if traceable."
+    if not hasattr(self, '_shares'):
+        try: self._shares = not (self.plan.split and len(self.layers) == 1) and self.engine is not None
+        except ValueError: self._shares = False  # a network torch.fx cannot trace: masking hooks, a pass per coalition
+    return self._shares
+
+@patch
 def value(self:FilterGame, coalitions:Tensor)->Tensor:
     "Metric of the network keeping only each coalition's filters."
     n_images = len(self.targets)
     rows = max(1, self.max_memory // self._bytes_per_row())
     per_pass, image_step = (max(1, rows // n_images), n_images) if rows >= n_images else (1, rows)
+    if self._sharing():  # more coalitions per pass, fewer images: the work they share is done once per pass
+        per_pass = min(len(coalitions), max(per_pass, 64))
+        image_step = min(n_images, max(1, rows // per_pass))
     values = []
     with torch.inference_mode():
         for start in range(0, len(coalitions), per_pass):
-            masks = self.masks(coalitions[start:start + per_pass])
-            chunks = [self._logits(masks, slice(i, i + image_step)) for i in range(0, n_images, image_step)]
+            batch = coalitions[start:start + per_pass]
+            chunks = [self._batch_logits(batch, slice(i, i + image_step)) for i in range(0, n_images, image_step)]
             logits = torch.cat(chunks, 1)
             values.append(self.metric(logits, self.targets))
     return torch.cat(values).double().cpu()

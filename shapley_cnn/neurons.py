@@ -13,7 +13,6 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from fastcore.basics import patch
-from .data import ImageData
 from .experiment import Experiment
 from .filters import FilterGame
 from .games import SubGame
@@ -23,8 +22,8 @@ from .shapley import ShapleyValues, tmab_shapley, permutation_shapley, neuron_tr
 # %% auto #0
 __all__ = ['neuron_game', 'neuron_shapley', 'dead_network', 'value_share', 'removal_curve', 'random_removal_curve',
            'criterion_order', 'weight_norm_order', 'neuron_study', 'plot_removal', 'study_summary', 'save_neuron_study',
-           'class_game', 'class_filter_order', 'class_removal_curves', 'class_specific', 'negative_first',
-           'fairness_curves', 'pgd_attack', 'monte_carlo_neurons', 'compare_values']
+           'class_game', 'class_filter_order', 'class_removal_curves', 'class_specific', 'monte_carlo_neurons',
+           'compare_values']
 
 # %% ../nbs/30_neuron_shapley.ipynb #6209e8b6
 def neuron_game(setup:Experiment, # the experiment (its model, data, metric and device)
@@ -224,48 +223,6 @@ def class_specific(setup:Experiment, # the experiment
     return {name: class_removal_curves(setup, cls, class_filter_order(order, overall), steps)
             for name, order in orders.items()}
 
-# %% ../nbs/30_neuron_shapley.ipynb #f2399ff3
-def negative_first(values:ShapleyValues, # the values for a fairness metric
-                  )->Tensor:
-    "The players of negative value, the most negative first."
-    order = values.values.argsort()
-    return order[values.values[order] < 0]
-
-def fairness_curves(setup:Experiment, # an experiment on data with groups (`colour_bias` set)
-                    order:Tensor, # filters in the order they are removed
-                    steps:int=20, # how many
-                    split:str='test', # the images measured
-                   )->dict[str, Tensor]:
-    "Worst-group accuracy and accuracy on `split` after removing the first 0, 1, ... filters of `order`."
-    game = neuron_game(replace(setup, metric='accuracy'), None, split)
-    return {'worst-group accuracy': removal_curve(game.on(game.data, 'worst_group'), order, steps),
-            'accuracy': removal_curve(game, order, steps)}
-
-# %% ../nbs/30_neuron_shapley.ipynb #7c4e2241
-def pgd_attack(model:torch.nn.Module, # the network attacked (left unchanged)
-               data:ImageData, # the images to perturb
-               eps:float=16 / 255, # L-infinity radius
-               steps:int=30, # gradient steps
-               step_size:float|None=None, # default eps / 20
-               seed:int=0, # seed of the random target classes
-               batch_size:int=256, # images per attack call
-              )->ImageData:
-    "captum's PGD towards a random other class per image; the result is labelled with those target classes."
-    import warnings
-    from captum.robust import PGD
-    import torch.nn.functional as F
-    g = torch.Generator().manual_seed(seed)
-    targets = (data.labels + torch.randint(1, data.n_classes, data.labels.shape, generator=g)) % data.n_classes
-    device = next(model.parameters()).device
-    attack = PGD(model.eval(), lambda out, t: F.cross_entropy(out, t, reduction='none'), lower_bound=0., upper_bound=1.)
-    with warnings.catch_warnings():  # captum notes that it made the images require gradients, as it should
-        warnings.filterwarnings('ignore', 'Input Tensor 0 did not already require gradients')
-        def perturb(i): return attack.perturb(data.images[i:i + batch_size].to(device), eps, step_size or eps / 20,
-                                              steps, targets[i:i + batch_size].to(device), targeted=True).detach().cpu()
-        perturbed = torch.cat([perturb(i) for i in range(0, len(data), batch_size)])
-    return ImageData(perturbed, targets, f"{data.name}, PGD (L-inf {eps:.3g}, {steps} steps) towards a random class",
-                     data.groups)
-
 # %% ../nbs/30_neuron_shapley.ipynb #8069a6bc
 def monte_carlo_neurons(game:FilterGame, # the game (see `neuron_game`)
                         walks:int, # permutation walks
@@ -278,15 +235,20 @@ def monte_carlo_neurons(game:FilterGame, # the game (see `neuron_game`)
 
 def _ranks(x:Tensor)->Tensor: return x.argsort().argsort().double()
 
+def _names(a:ShapleyValues, b:ShapleyValues)->tuple[str, str]:
+    "The estimates' methods, told apart when they are the same."
+    return (a.method, b.method) if a.method != b.method else (f"{a.method} (a)", f"{b.method} (b)")
+
 def compare_values(a:ShapleyValues, # one estimate
                    b:ShapleyValues, # another, of the same players
-                   k:int=10, # the top compared
+                   k:int=10, # the top compared (all players if fewer)
                   )->dict:
     "R^2 and rank correlation of the two estimates, their common top `k`, and what each cost."
     if a.players != b.players: raise ValueError("The two estimates value different players")
+    k = min(k, len(a.values))  # the top k of fewer than k players is all of them
     pearson = lambda x, y: torch.corrcoef(torch.stack([x, y]))[0, 1].item()
     tops = [set(v.values.topk(k).indices.tolist()) for v in (a, b)]
     cost = lambda v: dict(samples_per_filter=v.counts.double().mean().item(), walks=v.params['n_permutations'],
                           coalitions_per_walk=v.n_evals / v.params['n_permutations'])
     return dict(r2=pearson(a.values, b.values) ** 2, rank_correlation=pearson(_ranks(a.values), _ranks(b.values)),
-                common_top=len(tops[0] & tops[1]), k=k, cost={a.method: cost(a), b.method: cost(b)})
+                common_top=len(tops[0] & tops[1]), k=k, cost=dict(zip(_names(a, b), (cost(a), cost(b)))))

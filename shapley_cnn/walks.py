@@ -12,6 +12,7 @@ from collections import Counter
 import torch
 from torch import nn, Tensor
 import torch.fx as fx
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'trace', 'traced_site', 'WalkEngine', 'Walk']
@@ -137,7 +138,7 @@ class Walk:
                  max_memory:int=2**30, # bytes of activations a pass may hold
                 ):
         self.engine, self.images, self.perms, self.adding = engine, images, perms, adding
-        self.ranks, self.step, self.max_memory = perms.argsort(1), 0, max_memory
+        self.ranks, self.step, self.max_memory = perms.argsort(1).to(images.device), 0, max_memory
         P, b = images.shape[:2]
         self.device, self.carry, logits = images.device, {}, []
         for walks in torch.arange(P).split(max(1, max_memory // (4 * b * 3 * engine.widest(images[0, :1])))):
@@ -167,7 +168,7 @@ class Walk:
     def _removed(self, outputs:Tensor, site:int, walks:Tensor, steps:Tensor)->Tensor:
         "`outputs` `[R, b, C, H, W]` of `site` with the channels of players outside walk `walks[r]`'s coalition at `steps[r]` set to the baseline."
         players = self.engine.site_players[site].to(self.device)
-        ranks = self.ranks[walks][:, players]
+        ranks, steps = self.ranks[walks.to(self.device)][:, players], steps.to(self.device)
         inside = ranks < steps[:, None] if self.adding else ranks >= steps[:, None]
         keep = torch.ones(len(walks), outputs.shape[2], dtype=torch.bool, device=self.device)
         keep[:, self.engine.site_channels[site].to(self.device)] = inside
@@ -270,3 +271,43 @@ class _State:
         out[stale.to(out.device)] = carry[(keys[stale] // self.span).to(out.device)]
         if fresh.any(): out[fresh.nonzero()[:, 0].to(out.device)] = self.new[self.rank[where[fresh]].to(out.device)]
         return out
+
+# %% ../nbs/15_walks.ipynb #3d1fc132
+def _first_rows(inverse:Tensor, groups:int)->Tensor:
+    "The first row of each of `groups` groups, given each row's group."
+    rows = torch.arange(len(inverse))
+    return torch.full((groups,), len(inverse), dtype=torch.long).scatter_reduce(0, inverse, rows, 'amin')
+
+def _gather(state:Tensor, index:Tensor)->Tensor:
+    "Rows `index` of `state`, a view where the state has one row (shared by every coalition)."
+    if len(state) == 1: return state.expand(len(index), *state.shape[1:])
+    return _rows(state, index)
+
+@patch
+def coalitions(self:WalkEngine,
+               images:Tensor, # `[N, C, H, W]`: the images, the same for every coalition
+               coalitions:Tensor, # `[B, n_players]` booleans: the players kept by each coalition
+              )->Tensor:
+    "Logits `[B, N, K]`; each op runs once per distinct pattern of the players whose sites it depends on."
+    coalitions = torch.as_tensor(coalitions, dtype=torch.bool).cpu()
+    B, device = len(coalitions), images.device
+    states, rows, users, patterns = {}, {}, {i: len(op.consumers) for i, op in enumerate(self.ops)}, {}
+    for i, op in enumerate(self.ops):
+        if not op.inputs: states[i], rows[i] = images[None], torch.zeros(B, dtype=torch.long); continue
+        key = tuple(op.reach.tolist())
+        if key not in patterns:
+            depends = coalitions[:, op.reach[self.player_site]]
+            if depends.shape[1] == 0: inverse = torch.zeros(B, dtype=torch.long)
+            else: inverse = torch.unique(depends, dim=0, return_inverse=True)[1]
+            patterns[key] = inverse, _first_rows(inverse, int(inverse.max()) + 1)
+        rows[i], first = patterns[key]
+        inputs = [_gather(states[j], rows[j][first]) for j in op.inputs]
+        if op.site is None: states[i] = op.run(*[x.flatten(0, 1) for x in inputs]).unflatten(0, (len(first), -1))
+        else:
+            keep = torch.ones(len(first), inputs[0].shape[2], dtype=torch.bool)
+            keep[:, self.site_channels[op.site]] = coalitions[first][:, self.site_players[op.site]]
+            states[i] = torch.where(keep[:, None, :, None, None].to(device), inputs[0], self.baselines[op.site])
+        for j in op.inputs:
+            users[j] -= 1
+            if users[j] == 0 and j != self.output: del states[j]
+    return _gather(states[self.output], rows[self.output])

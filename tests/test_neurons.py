@@ -116,7 +116,7 @@ def test_class_games_value_one_class_and_their_order_skips_the_global_top():
 
 def test_pgd_stays_in_its_ball_and_fools_the_network():
     from shapley_cnn.experiment import Experiment
-    from shapley_cnn.neurons import pgd_attack
+    from shapley_cnn.repair import pgd_attack
     setup = Experiment('digits', 'lenet1', progress=False)
     clean = setup.splits['test'].subset(range(64))
     attacked = pgd_attack(setup.network, clean, eps=0.3)
@@ -132,7 +132,7 @@ def values_of(numbers, method='permutation', players=None):
                          dict(n_permutations=5), players or [f"f{i}" for i in range(len(v))])
 
 def test_negative_first_orders_only_the_filters_of_negative_value():
-    from shapley_cnn.neurons import negative_first
+    from shapley_cnn.repair import negative_first
     assert negative_first(values_of([0.3, -0.1, 0.0, -0.5, 0.2])).tolist() == [3, 1]
 
 def test_compare_values_measures_agreement_and_refuses_other_players():
@@ -144,6 +144,8 @@ def test_compare_values_measures_agreement_and_refuses_other_players():
     flipped = compare_values(a, values_of([-0.5, -0.1, -0.3, 0.2]), k=2)
     assert flipped['rank_correlation'] == pytest.approx(-1) and flipped['common_top'] == 0
     with pytest.raises(ValueError, match='different players'): compare_values(a, values_of([1, 2, 3, 4], players=list('abcd')))
+    twice = compare_values(b, b, k=10)  # k beyond the players: all of them; two estimates by the same method keep their own costs
+    assert twice['common_top'] == 4 and len(twice['cost']) == 2 and all(c['walks'] == b.params['n_permutations'] for c in twice['cost'].values())
 
 def test_removal_curve_stops_where_the_order_ends():
     from shapley_cnn.games import FunctionGame

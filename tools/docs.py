@@ -62,9 +62,11 @@ def run_notebooks(slow:bool=False, workers:int=2)->list[Path]:
     # one torch thread per notebook: two notebooks with two threads each fight over two cores
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     started = time.perf_counter()
+    # the studies (the highest numbers) take longest: started first, the short notebooks fill in beside them
+    order = sorted(copies, key=lambda c: c.name, reverse=True)
     with _pool(workers) as pool:
-        results = list(pool.map(_run_notebook, copies, [skip] * len(copies), [force] * len(copies),
-                                [int(cfg.get('cell_timeout', 600))] * len(copies)))
+        results = list(pool.map(_run_notebook, order, [skip] * len(order), [force] * len(order),
+                                [int(cfg.get('cell_timeout', 600))] * len(order)))
     for name, passed, seconds in sorted(results, key=lambda r: -r[2]):
         print(f"  {name}: {seconds:.0f} s{'' if passed else '  FAILED'}")
     failed = [name for name, passed, _ in results if not passed]
