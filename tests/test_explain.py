@@ -1,0 +1,36 @@
+"Image values by SHAP (shapley_cnn.explain): efficiency where it is exact, seeded sampling, clear errors."
+import pytest, torch
+from torch import nn
+from shapley_cnn.data import ImageData
+from shapley_cnn.explain import image_values
+
+def small_net(pool):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.Tanh(), pool, nn.Conv2d(4, 6, 3), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3)).eval()
+
+@pytest.fixture(scope='module')
+def toy():
+    g = torch.Generator().manual_seed(1)
+    return ImageData(torch.rand(10, 1, 12, 12, generator=g), torch.randint(0, 3, (10,), generator=g), 'random images')
+
+def test_deeplift_shap_values_are_the_logits_without_max_pooling(toy):
+    run = image_values(small_net(nn.AvgPool2d(2)), toy, 'deeplift_shap', output='logit', n_background=6)
+    assert run.gap.abs().max() < 1e-4  # efficiency: attributions summed plus the base value = the model's output
+
+def test_gradient_shap_gap_shrinks_with_samples(toy):
+    gaps = [image_values(small_net(nn.MaxPool2d(2)), toy, output='logit', n_samples=n).gap.abs().mean() for n in (2, 400)]
+    assert gaps[1] < gaps[0] and gaps[1] < 0.05
+
+def test_base_value_is_the_mean_output_over_the_background(toy):
+    net = small_net(nn.AvgPool2d(2))
+    run = image_values(net, toy, 'deeplift_shap', background=toy, n_background=10, output='probability')
+    with torch.no_grad(): mean = net(toy.images).softmax(1).mean(0)
+    assert torch.allclose(run.base, mean[run.classes].double(), atol=1e-6)
+
+def test_bad_input_gets_a_clear_error(toy):
+    net = small_net(nn.AvgPool2d(2))
+    with pytest.raises(ValueError, match='Unknown method'): image_values(net, toy, 'lime')
+    with pytest.raises(ValueError, match='output must be'): image_values(net, toy, output='odds')
+    with pytest.raises(ValueError, match='outside'): image_values(net, toy, target=[7] * len(toy))
+    with pytest.raises(ValueError, match='non-empty'): image_values(net, toy.subset([]))
