@@ -34,3 +34,17 @@ def test_bad_input_gets_a_clear_error(toy):
     with pytest.raises(ValueError, match='output must be'): image_values(net, toy, output='odds')
     with pytest.raises(ValueError, match='outside'): image_values(net, toy, target=[7] * len(toy))
     with pytest.raises(ValueError, match='non-empty'): image_values(net, toy.subset([]))
+
+def test_agreement_gives_tau_with_an_interval_that_contains_it():
+    from shapley_cnn.explain import agreement
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(40, generator=g)
+    pairs = agreement({'x': x, 'noisy x': x + 0.1 * torch.rand(40, generator=g), 'reversed': -x}, n_boot=200)
+    assert (pairs.low <= pairs.tau).all() and (pairs.tau <= pairs.high).all()
+    assert pairs.set_index(['a', 'b']).loc[('x', 'reversed'), 'tau'] == pytest.approx(-1)
+    with pytest.raises(ValueError, match='different numbers'): agreement({'a': x, 'b': x[:5]})
+
+def test_where_they_land_is_a_percentile_of_the_ranking():
+    from shapley_cnn.explain import where_they_land
+    assert where_they_land(torch.tensor([3., 1., 2., 5., 4.]), torch.tensor([1, 3])).tolist() == [0, 100]
+    with pytest.raises(ValueError, match='at least two'): where_they_land(torch.tensor([1.]), torch.tensor([0]))
