@@ -48,3 +48,15 @@ def test_where_they_land_is_a_percentile_of_the_ranking():
     from shapley_cnn.explain import where_they_land
     assert where_they_land(torch.tensor([3., 1., 2., 5., 4.]), torch.tensor([1, 3])).tolist() == [0, 100]
     with pytest.raises(ValueError, match='at least two'): where_they_land(torch.tensor([1.]), torch.tensor([0]))
+
+def test_deeplift_runs_on_torchvision_resnet_with_its_shared_inplace_relus():
+    import torchvision.models as tvm
+    from shapley_cnn.explain import deeplift_ready
+    torch.manual_seed(0)
+    net = tvm.resnet18(num_classes=3).eval()
+    x = torch.rand(3, 3, 32, 32)
+    ready = deeplift_ready(net)
+    assert torch.allclose(ready(x), net(x), atol=1e-5)
+    images = ImageData(x, torch.zeros(3, dtype=torch.long), 'random images')
+    run = image_values(net, images, 'deeplift_shap', output='logit', n_background=2)
+    assert torch.isfinite(run.values).all()
