@@ -3,6 +3,7 @@
 Modules:
 
 - `shapley_cnn.explain`: The value of a test image as Shobeiri and Aajami define it (its pixels' SHAP values summed, plus the base value), computed with captum's GradientShap and DeepLiftShap, and what that number is.
+- `shapley_cnn.layer_shap`: Attributions of every feature map of a VGG19-based two-class classifier, block by block, with captum's layer methods; their completeness checked; and one block's channels ranked by gradients beside their Shapley values.
 - `shapley_cnn.neurons`: Every filter of a CNN valued at once by the truncated multi-armed bandit, the critical few found, and the network tested without them.
 - `shapley_cnn.repair`: Neuron Shapley on MNIST, and the filters behind a planted bias or an adversarial attack found by their values and removed.
 - `shapley_cnn.walks`: Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it switches can change; for any CNN torch.fx can trace, residual connections and batch norm included."""

@@ -1,4 +1,4 @@
-"""`shapley-cnn demo` runs the main job on the embedded digits; `shapley-cnn filters` runs any filter-valuation job; `shapley-cnn prune` prunes filters by Shapley values and classic criteria; `shapley-cnn neurons` values every filter of a network (Neuron Shapley); `shapley-cnn image-values` values test images by SHAP.
+"""`shapley-cnn demo` runs the main job on the embedded digits; `shapley-cnn filters` runs any filter-valuation job; `shapley-cnn prune` prunes filters by Shapley values and classic criteria; `shapley-cnn neurons` values every filter of a network (Neuron Shapley); `shapley-cnn image-values` values test images by SHAP; `shapley-cnn layer-shap` maps a VGG19-based classifier's feature layers by SHAP.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/cli.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/cli.html.md"""
 
 # %% auto #0
 __all__ = ['Data', 'Model', 'Layers', 'Baseline', 'Methods', 'Criteria', 'Archs', 'Explainers', 'COMMANDS', 'experiment', 'demo',
-           'filters', 'prune_filters', 'neurons', 'image_values', 'parser', 'main']
+           'filters', 'prune_filters', 'neurons', 'image_values', 'layer_shap', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #52150e30
 import argparse, json as jsonlib, sys, time
@@ -21,7 +21,8 @@ from .criteria import CRITERIA, THESIS_CRITERIA, as_criterion
 from .pruning import auc_table
 from .pruning_jobs import pruning_study, save_study
 from .neurons import neuron_study, save_neuron_study, study_summary
-from .explain import EXPLAINERS, image_value_study, image_value_tables, save_image_values
+from .explain import EXPLAINERS, SIX, image_value_study, image_value_tables, save_image_values
+from .layer_shap import LAYER_METHODS, layer_shap_study, save_layer_shap
 
 # %% ../nbs/90_cli.ipynb #ea9b4177
 def _report(result:dict, out, as_json:bool, started:float):
@@ -175,13 +176,13 @@ Archs = Annotated[str, dict(nargs='+', choices=[*MODELS, *ARCHITECTURES])]
 Explainers = Annotated[str, dict(nargs='+', choices=list(EXPLAINERS))]
 
 def image_values(data:Data='digits', # digits (embedded) or mnist
-                 archs:Archs=('digitcnn', 'lenet1'), # networks, trained here and cached
+                 archs:Archs=SIX, # networks, trained here and cached
                  method:Explainers=tuple(EXPLAINERS), # captum's explainers
                  images:int=50, # images 0 to images - 1 of the test split
                  target:Annotated[str, dict(choices=['predicted', 'true'])]='predicted', # the class explained
                  output:Annotated[str, dict(choices=['probability', 'logit'])]='probability', # the output explained
-                 samples:int=200, # GradientShap's samples per image
-                 epochs:int=100, # the most training epochs (early stopping on the validation loss)
+                 samples:int=50, # GradientShap's samples per image
+                 epochs:int=None, # the most training epochs (default: 3 for torchvision's architectures, 100 for ours)
                  seed:int=0, # seed of the splits, the training and the background
                  mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
                  device:str='cpu', # where to train and explain: cpu, cuda
@@ -197,14 +198,45 @@ def image_values(data:Data='digits', # digits (embedded) or mnist
     tables = image_value_tables(study)
     if json:
         print(jsonlib.dumps({name: _json_table(t) for name, t in tables.items() if name != 'values'}, indent=1)); return
-    print(f"\n{study['images'].name}: the {target} class's {output} explained")
+    print(f"\n{study['images'].name}: the {target} class's {output} explained; networks trained for the epochs below "
+          "(early stopping on the validation loss)")
     for name in ('models', 'extremes', 'efficiency', 'agreement'):
         if name in tables: print(f"\n{name}\n" + tables[name].to_string(float_format=lambda x: f"{x:.3f}"))
     if out: print(f"\ntables and figure written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")
 
+def layer_shap(data:Data='digits', # digits (embedded) or mnist
+               classes:Annotated[int, dict(nargs=2)]=(3, 8), # the two classes of the VGG19-based classifier
+               image:Annotated[int, dict(nargs='+')]=(0,), # index (or indices) of the image(s) in the two classes' test split
+               method:Annotated[str, dict(choices=list(LAYER_METHODS))]='gradient_shap', # captum's layer method
+               samples:int=50, # GradientShap's samples per image
+               epochs:int=20, # the most training epochs (early stopping on the validation loss)
+               seed:int=0, # seed of the split, the training and the sampling
+               mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
+               device:str='cpu', # where to train and explain: cpu, cuda
+               out:str='shapley_cnn_layer_shap', # folder for the figure and the summary
+               json:bool=False, # print the summary as JSON instead of a table
+               progress:bool=True, # training progress bars (--no-progress: none)
+              ):
+    "Map the SHAP values of a VGG19-based two-class classifier's feature layers, block by block, for test images."
+    started = time.perf_counter()
+    if not out: raise ValueError("layer-shap writes figures: give --out a folder")
+    study = layer_shap_study(data, tuple(classes), list(image), method, samples, epochs=epochs, mnist_root=mnist_root,
+                             device=device, seed=seed, progress=progress)
+    folder = save_layer_shap(study, out)
+    summary = jsonlib.loads((folder / 'summary.json').read_text())
+    if json: print(jsonlib.dumps(summary, indent=1)); return
+    print(f"\n{study['data']}: VGG19-based classifier, test accuracy {study['accuracy']:.3f}; {method} of each block's maps")
+    for row in summary['images']:
+        sums = ', '.join(f"{b} {v:+.3f}" for b, v in row['block_sums'].items())
+        print(f"image {row['index']} (a {row['label']}, predicted {row['predicted']} at {row['probability']:.3f}): "
+              f"attributions summed per block: {sums}")
+    print(f"\nblock maps and summary written to {folder.resolve()}")
+    print(f"total {time.perf_counter() - started:.1f} s")
+
 # %% ../nbs/90_cli.ipynb #d498b4cc
-COMMANDS = dict(demo=demo, filters=filters, prune=prune_filters, neurons=neurons, image_values=image_values)
+COMMANDS = dict(demo=demo, filters=filters, prune=prune_filters, neurons=neurons, image_values=image_values,
+                layer_shap=layer_shap)
 
 def parser()->argparse.ArgumentParser:
     "The `shapley-cnn` argument parser, generated from the commands' documented signatures."

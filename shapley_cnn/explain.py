@@ -7,6 +7,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/image_values.html.md"""
 
 # %% ../nbs/40_image_values.ipynb #247e7ff1
 from __future__ import annotations
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -14,9 +15,9 @@ from torch import nn, Tensor
 from .data import ImageData
 
 # %% auto #0
-__all__ = ['EXPLAINERS', 'OUTPUTS', 'ImageValues', 'explained_classes', 'background_images', 'deeplift_ready', 'image_values',
-           'agreement', 'where_they_land', 'image_value_study', 'evaluate', 'image_value_tables', 'plot_extremes',
-           'save_image_values']
+__all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
+           'deeplift_ready', 'captum_seeded', 'image_values', 'agreement', 'where_they_land', 'image_value_study',
+           'evaluate', 'image_value_tables', 'plot_extremes', 'save_image_values']
 
 # %% ../nbs/40_image_values.ipynb #67f56696
 EXPLAINERS = {'gradient_shap': 'GradientShap', 'deeplift_shap': 'DeepLiftShap'}
@@ -100,6 +101,22 @@ def deeplift_ready(model:nn.Module)->nn.Module:
     return graph.eval()
 
 # %% ../nbs/40_image_values.ipynb #4b3a5a50
+@contextmanager
+def captum_seeded(seed:int, # the seed of torch's and numpy's generators inside
+                  device:str|torch.device='cpu', # a CUDA device's generator is seeded and restored too
+                 ):
+    "Seed torch and numpy (captum draws GradientShap's points with numpy) and restore both after; quiet DeepLift's hook note."
+    import warnings
+    import numpy as np
+    device, numpy_state = torch.device(device), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []), warnings.catch_warnings():
+            # captum says it hooks the activations for DeepLift and removes the hooks after: as it should
+            warnings.filterwarnings('ignore', 'Setting forward, backward hooks', UserWarning)
+            torch.manual_seed(seed); np.random.seed(seed)
+            yield
+    finally: np.random.set_state(numpy_state)
+
 def image_values(model:nn.Module, # a trained network with logits out (left unchanged)
                  data:ImageData, # the images to value
                  method:str='gradient_shap', # 'gradient_shap' or 'deeplift_shap' (captum)
@@ -113,8 +130,7 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
                  seed:int=0, # the background's and the sampling's seed
                 )->ImageValues:
     "Each image's value: its attributions summed plus the base value, beside the model's output."
-    import time, copy, warnings, captum.attr
-    import numpy as np
+    import time, copy, captum.attr
     if method not in EXPLAINERS: raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(EXPLAINERS)}")
     if not isinstance(data, ImageData) or len(data) == 0: raise ValueError("data must be a non-empty ImageData")
     start, device = time.perf_counter(), torch.device(device)
@@ -131,17 +147,12 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
     rows = n_samples if method == 'gradient_shap' else len(bg)
     batch_size = batch_size or max(1, 512 // rows)
     sums = []
-    numpy_state = np.random.get_state()  # captum draws GradientShap's interpolation points with numpy
-    with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []), warnings.catch_warnings():
-        # captum says it hooks the activations for DeepLift and removes the hooks after: as it should
-        warnings.filterwarnings('ignore', 'Setting forward, backward hooks', UserWarning)
-        torch.manual_seed(seed); np.random.seed(seed)
+    with captum_seeded(seed, device):
         for i in range(0, len(data), batch_size):
             x, c = data.images[i:i + batch_size].to(device), classes[i:i + batch_size].to(device)
             options = dict(n_samples=n_samples, stdevs=0.0) if method == 'gradient_shap' else {}
             attributions = explainer.attribute(x, baselines=bg, target=c, **options)
             sums.append(attributions.detach().flatten(1).sum(1).cpu())
-    np.random.set_state(numpy_state)
     values = torch.cat(sums) + base
     outputs = scores.gather(1, classes[:, None])[:, 0]
     return ImageValues(values.double(), base.double(), outputs.double(), classes, method, output, data.name,
@@ -181,15 +192,18 @@ def where_they_land(values:Tensor, # `[N]` values
     return 100 * ranks[marked] / (len(values) - 1)
 
 # %% ../nbs/40_image_values.ipynb #63c85dfc
+SIX = ('vgg16_bn', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2') # the seed's six, trained here
+SHORT_TRAINING = 3 # epochs of the torchvision architectures by default: a few minutes for all six on 2 CPU cores
+
 def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
-                      archs=('digitcnn', 'lenet1'), # networks: keys of `MODELS` or `ARCHITECTURES`
+                      archs=SIX, # networks: keys of `MODELS` or `ARCHITECTURES`
                       methods=tuple(EXPLAINERS), # explainers
                       n_images:int=50, # images 0 to n_images - 1 of the test split
                       target='predicted', # the explained class: 'predicted' or 'true'
                       output:str='probability', # 'probability' (the seed's) or 'logit'
                       n_samples:int=200, # GradientShap's samples per image
                       n_background:int=32, # background images, from the validation split
-                      epochs:int=100, # the most training epochs
+                      epochs:int|None=None, # the most training epochs; default SHORT_TRAINING for torchvision's, 100 for ours
                       mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
                       device:str='cpu', # where to train and explain
                       seed:int=0, # seed of the splits, the training and the background
@@ -198,10 +212,12 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     "Train or load each network, then value the first `n_images` test images with each explainer."
     import time
     from shapley_cnn.experiment import Experiment
+    from shapley_cnn.models import ARCHITECTURES
     unknown = [m for m in methods if m not in EXPLAINERS]
     if unknown: raise ValueError(f"Unknown method(s) {unknown}; choose from {', '.join(EXPLAINERS)}")
     if not archs: raise ValueError("give at least one architecture")
-    setups = {a: Experiment(data, a, epochs=epochs, device=device, mnist_root=mnist_root, progress=progress).seeded(seed)
+    budget = lambda a: epochs or (SHORT_TRAINING if a in ARCHITECTURES else 100)
+    setups = {a: Experiment(data, a, epochs=budget(a), device=device, mnist_root=mnist_root, progress=progress).seeded(seed)
               for a in archs}
     test = next(iter(setups.values())).splits['test']
     if not 1 <= n_images <= len(test): raise ValueError(f"n_images must lie in [1, {len(test)}], got {n_images}")
@@ -210,7 +226,7 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     for a, setup in setups.items():
         start = time.perf_counter(); network = setup.network
         models[a] = dict(accuracy=evaluate(network, test), parameters=sum(p.numel() for p in network.parameters()),
-                         seconds_to_train_or_load=time.perf_counter() - start)
+                         epochs=setup.epochs, seconds_to_train_or_load=time.perf_counter() - start)
         for m in methods:
             runs[(a, m)] = image_values(network, images, m, target, setup.splits['valid'], n_background, n_samples,
                                         output, device=device, seed=seed)

@@ -14,8 +14,8 @@ from torch import nn
 from .data import ImageData, cache_dir
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable', 'MobileNetV1',
-           'build_architecture', 'fit', 'train_model', 'evaluate_model']
+__all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable',
+           'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'train_model', 'evaluate_model']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -68,7 +68,7 @@ def MobileNetV1(n_classes:int=1000, # output classes
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, n_classes))
 
 # %% ../nbs/11_models.ipynb #336aefa6
-ARCHITECTURES = ('vgg16', 'resnet18', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')
+ARCHITECTURES = ('vgg16', 'vgg16_bn', 'resnet18', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')
 
 def _first_conv(model:nn.Module)->tuple[nn.Module, str]:
     return next((m, name) for name, m in model.named_modules() if isinstance(m, nn.Conv2d))
@@ -89,6 +89,14 @@ def _adapt_head(model:nn.Module, n_classes:int):
     name, last = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
     if last.out_features != n_classes: _replace(model, name, nn.Linear(last.in_features, n_classes))
 
+def _fold_vgg_head(model:nn.Module):
+    "On inputs under 64 pixels VGG's features are 1x1, which its 7x7 average pool copies 49 times: fold the copies into the first linear layer."
+    first = model.classifier[0]
+    folded = nn.Linear(first.in_features // 49, first.out_features)
+    with torch.no_grad():
+        folded.weight.copy_(first.weight.view(first.out_features, -1, 49).sum(-1)); folded.bias.copy_(first.bias)
+    model.avgpool, model.classifier[0] = nn.AdaptiveAvgPool2d(1), folded
+
 def build_architecture(name:str, # one of ARCHITECTURES
                        in_channels:int=3, # input channels
                        n_classes:int=1000, # output classes
@@ -105,8 +113,36 @@ def build_architecture(name:str, # one of ARCHITECTURES
     else:
         model = getattr(tvm, name)(weights=weights)
         _adapt_input(model, in_channels); _adapt_head(model, n_classes)
+        if name.startswith('vgg') and input_size < 64: _fold_vgg_head(model)
     return nn.Sequential(nn.Upsample(size=(32, 32), mode='bilinear', align_corners=False),
                          model) if input_size < 32 else model
+
+# %% ../nbs/11_models.ipynb #9d707e43
+VGG19_BLOCKS = (2, 2, 4, 4, 4) # conv layers per block of VGG19's feature layers
+
+def VGG19Classifier(n_classes:int=2, # output classes
+                    in_channels:int=1, # input channels
+                    input_size:int=28, # height and width of the inputs
+                    weights=None, # torchvision weights of VGG19 (e.g. 'DEFAULT'): loaded and frozen
+                    hidden:int=64, # units of the head's dense layer
+                    dropout:float=0.5, # the head's dropout
+                   )->nn.Sequential:
+    "VGG19's feature layers in five named blocks, and a head of flatten, dense `hidden`, dropout and dense `n_classes`."
+    import torchvision.models as tvm
+    vgg = tvm.vgg19(weights=weights)
+    _adapt_input(vgg, in_channels)
+    layers, blocks = iter(vgg.features), OrderedDict()
+    for b, n_convs in enumerate(VGG19_BLOCKS, 1):
+        block = OrderedDict()
+        for c in range(1, n_convs + 1): block[f'conv{c}'], _, block[f'relu{c}'] = next(layers), next(layers), nn.ReLU()
+        block['pool'] = next(layers)
+        blocks[f'block{b}'] = nn.Sequential(block)
+    features = nn.Sequential(blocks).requires_grad_(weights is None)
+    side = max(input_size, 32) // 32
+    return nn.Sequential(OrderedDict(
+        resize=nn.Upsample(size=(32, 32), mode='bilinear', align_corners=False) if input_size < 32 else nn.Identity(),
+        features=features, flatten=nn.Flatten(), dense=nn.Linear(512 * side * side, hidden), relu=nn.ReLU(),
+        dropout=nn.Dropout(dropout), logits=nn.Linear(hidden, n_classes)))
 
 # %% ../nbs/11_models.ipynb #0b9f2441
 def fit(model:nn.Module, # the network, trained in place
@@ -144,14 +180,23 @@ def fit(model:nn.Module, # the network, trained in place
     return model.cpu()
 
 # %% ../nbs/11_models.ipynb #f7fc6e99
-MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN)
-TRAINING = dict(digitcnn=dict(lr=1e-3)) # a model's own training defaults (DigitCNN does not learn at Adam's 1e-2)
+MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN, vgg19_classifier=VGG19Classifier)
+# a model's own training defaults: DigitCNN does not learn at Adam's 1e-2, VGG (no batch norm) needs 1e-4, and batch
+# norm's running statistics need many steps to follow the weights (small batches: 63 steps per epoch on the digits)
+_SMALL_STEPS = dict(lr=1e-3, batch_size=16)
+TRAINING = dict(digitcnn=dict(lr=1e-3), vgg19_classifier=dict(lr=1e-4, batch_size=16), vgg16=dict(lr=1e-4, batch_size=16),
+                **{a: _SMALL_STEPS for a in ('vgg16_bn', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')})
 RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed') # what determines the trained weights, besides the data
 
 def _fingerprint_data(data:ImageData)->str:
     h = hashlib.sha256()
     for t in (data.images, data.labels): h.update(t.contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
+
+def _build(arch:str, n_classes:int, in_channels:int, input_size:int)->nn.Module:
+    if arch not in MODELS: return build_architecture(arch, in_channels, n_classes, input_size)
+    sized = 'input_size' in inspect.signature(MODELS[arch]).parameters
+    return MODELS[arch](n_classes, in_channels, **(dict(input_size=input_size) if sized else {}))
 
 def _defaults(f)->dict:
     return {k: p.default for k, p in inspect.signature(f).parameters.items() if p.default is not p.empty}
@@ -168,8 +213,7 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     training = _defaults(fit) | TRAINING.get(arch, {}) | kwargs
     n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
     torch.manual_seed(training['seed'])
-    model = (MODELS[arch](n_classes, in_channels) if arch in MODELS
-             else build_architecture(arch, in_channels, n_classes, train.images.shape[-1]))
+    model = _build(arch, n_classes, in_channels, train.images.shape[-1])
     if not cache: return fit(model, train, valid, **training).eval()
     key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), v=1,
                **{k: training[k] for k in RECIPE})
