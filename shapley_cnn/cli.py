@@ -181,7 +181,8 @@ def image_values(data:Data='digits', # digits (embedded) or mnist
                  images:int=50, # images 0 to images - 1 of the test split
                  target:Annotated[str, dict(choices=['predicted', 'true'])]='predicted', # the class explained
                  output:Annotated[str, dict(choices=['probability', 'logit'])]='probability', # the output explained
-                 samples:int=50, # GradientShap's samples per image
+                 samples:int=20, # GradientShap's samples per image
+                 background:int=16, # background images, from the validation split
                  epochs:int=None, # the most training epochs (default: 3 for torchvision's architectures, 100 for ours)
                  seed:int=0, # seed of the splits, the training and the background
                  mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
@@ -192,7 +193,7 @@ def image_values(data:Data='digits', # digits (embedded) or mnist
                 ):
     "Value test images by SHAP (their attributions summed plus the base value) with each network and explainer."
     started = time.perf_counter()
-    study = image_value_study(data, archs, method, images, target, output, samples, epochs=epochs,
+    study = image_value_study(data, archs, method, images, target, output, samples, background, epochs=epochs,
                               mnist_root=mnist_root, device=device, seed=seed, progress=progress)
     if out: save_image_values(study, out)
     tables = image_value_tables(study)

@@ -17,7 +17,8 @@ from .data import ImageData
 # %% auto #0
 __all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
            'deeplift_ready', 'captum_seeded', 'image_values', 'agreement', 'where_they_land', 'image_value_study',
-           'evaluate', 'image_value_tables', 'plot_extremes', 'save_image_values']
+           'evaluate', 'image_value_tables', 'plot_extremes', 'save_image_values', 'superpixel_mask', 'per_superpixel',
+           'superpixel_shapley']
 
 # %% ../nbs/40_image_values.ipynb #67f56696
 EXPLAINERS = {'gradient_shap': 'GradientShap', 'deeplift_shap': 'DeepLiftShap'}
@@ -34,6 +35,7 @@ class ImageValues:
     output:str # 'probability' or 'logit'
     data:str # which images
     seconds:float=0. # time taken
+    attributions:Tensor|None=None # `[N, C, H, W]` the pixels' attributions, when kept
 
     def __len__(self): return len(self.values)
     @property
@@ -128,6 +130,7 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
                  batch_size:int|None=None, # images per explainer call; default keeps about 512 rows a call
                  device:str|torch.device='cpu', # where to compute
                  seed:int=0, # the background's and the sampling's seed
+                 keep_attributions:bool=False, # keep every pixel's attribution, not only their sum
                 )->ImageValues:
     "Each image's value: its attributions summed plus the base value, beside the model's output."
     import time, copy, captum.attr
@@ -146,17 +149,18 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
     explainer = getattr(captum.attr, EXPLAINERS[method])(net)
     rows = n_samples if method == 'gradient_shap' else len(bg)
     batch_size = batch_size or max(1, 512 // rows)
-    sums = []
+    sums, maps = [], []
     with captum_seeded(seed, device):
         for i in range(0, len(data), batch_size):
             x, c = data.images[i:i + batch_size].to(device), classes[i:i + batch_size].to(device)
             options = dict(n_samples=n_samples, stdevs=0.0) if method == 'gradient_shap' else {}
             attributions = explainer.attribute(x, baselines=bg, target=c, **options)
             sums.append(attributions.detach().flatten(1).sum(1).cpu())
+            if keep_attributions: maps.append(attributions.detach().float().cpu())
     values = torch.cat(sums) + base
     outputs = scores.gather(1, classes[:, None])[:, 0]
     return ImageValues(values.double(), base.double(), outputs.double(), classes, method, output, data.name,
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, torch.cat(maps) if keep_attributions else None)
 
 # %% ../nbs/40_image_values.ipynb #4f72d9b8
 def agreement(values:dict, # name -> `[N]` values of the same N images
@@ -201,8 +205,8 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
                       n_images:int=50, # images 0 to n_images - 1 of the test split
                       target='predicted', # the explained class: 'predicted' or 'true'
                       output:str='probability', # 'probability' (the seed's) or 'logit'
-                      n_samples:int=200, # GradientShap's samples per image
-                      n_background:int=32, # background images, from the validation split
+                      n_samples:int=20, # GradientShap's samples per image
+                      n_background:int=16, # background images, from the validation split
                       epochs:int|None=None, # the most training epochs; default SHORT_TRAINING for torchvision's, 100 for ours
                       mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
                       device:str='cpu', # where to train and explain
@@ -285,3 +289,45 @@ def save_image_values(study:dict, # what `image_value_study` returns
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     fig = plot_extremes(study); fig.savefig(out / 'extremes.png', dpi=120); plt.close(fig)
     return out
+
+# %% ../nbs/40_image_values.ipynb #558054d4
+def superpixel_mask(height:int, width:int, # the images' size
+                    patch:int=4, # the side of a square superpixel
+                   )->Tensor:
+    "`[1, 1, H, W]` superpixel index of every pixel: squares of `patch` pixels, numbered row by row."
+    if patch < 1: raise ValueError(f"patch must be >= 1, got {patch}")
+    rows, cols = torch.arange(height) // patch, torch.arange(width) // patch
+    return (rows[:, None] * (cols.max() + 1) + cols[None, :])[None, None]
+
+def per_superpixel(attributions:Tensor, # `[N, C, H, W]` pixel attributions
+                   mask:Tensor, # `[1, 1, H, W]` superpixel indices
+                  )->Tensor:
+    "`[N, G]` the attributions summed over each superpixel (and the channels)."
+    flat = attributions.sum(1).flatten(1)
+    return torch.zeros(len(flat), int(mask.max()) + 1, dtype=flat.dtype).index_add_(1, mask.flatten(), flat)
+
+def superpixel_shapley(model:nn.Module, # a trained network with logits out
+                       data:ImageData, # the images
+                       background:Tensor, # `[B, C, H, W]` background images: the absent superpixels come from them
+                       classes:Tensor, # `[N]` the class explained for each image
+                       patch:int=4, # the side of a square superpixel
+                       n_samples:int=10, # permutations per image and background image
+                       output:str='probability', # 'probability' or 'logit'
+                       seed:int=0, # the permutations' seed
+                       device:str|torch.device='cpu', # where to compute
+                      )->Tensor:
+    "`[N, G]` Shapley values of the superpixels by permutation sampling (captum), averaged over the background."
+    import captum.attr
+    device = torch.device(device)
+    net = _explained(model.eval().to(device), output)
+    mask = superpixel_mask(*data.images.shape[-2:], patch).to(device)
+    sampler, x, c = captum.attr.ShapleyValueSampling(net), data.images.to(device), classes.to(device)
+    flat = mask.flatten()
+    first = torch.stack([(flat == g).nonzero()[0, 0] for g in range(int(flat.max()) + 1)])  # a pixel of each superpixel
+    total = 0
+    with captum_seeded(seed, device):
+        for b in background.to(device):  # the Shapley value is linear in the game: average the games' values
+            a = sampler.attribute(x, baselines=b[None], target=c, feature_mask=mask, n_samples=n_samples,
+                                  perturbations_per_eval=len(first))
+            total = total + a.detach()[:, 0].flatten(1)[:, first].double().cpu()  # captum gives each pixel its group's value
+    return total / len(background)

@@ -184,8 +184,8 @@ MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN, vgg19_classifier=VGG19Classifier
 # a model's own training defaults: DigitCNN does not learn at Adam's 1e-2, VGG (no batch norm) needs 1e-4, and batch
 # norm's running statistics need many steps to follow the weights (small batches: 63 steps per epoch on the digits)
 _SMALL_STEPS = dict(lr=1e-3, batch_size=16)
-TRAINING = dict(digitcnn=dict(lr=1e-3), vgg19_classifier=dict(lr=1e-4, batch_size=16), vgg16=dict(lr=1e-4, batch_size=16),
-                **{a: _SMALL_STEPS for a in ('vgg16_bn', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')})
+TRAINING = dict(digitcnn=dict(lr=1e-3), **{a: dict(lr=1e-4, batch_size=16) for a in ('vgg16', 'vgg16_bn', 'vgg19_classifier')},
+                **{a: _SMALL_STEPS for a in ('resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')})
 RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed') # what determines the trained weights, besides the data
 
 def _fingerprint_data(data:ImageData)->str:

@@ -60,3 +60,15 @@ def test_deeplift_runs_on_torchvision_resnet_with_its_shared_inplace_relus():
     images = ImageData(x, torch.zeros(3, dtype=torch.long), 'random images')
     run = image_values(net, images, 'deeplift_shap', output='logit', n_background=2)
     assert torch.isfinite(run.values).all()
+
+def test_study_bad_input_gets_a_clear_error():
+    from shapley_cnn.explain import image_value_study
+    with pytest.raises(ValueError, match="Unknown model 'alexnet'"): image_value_study(archs=('alexnet',))
+    with pytest.raises(ValueError, match='n_images must lie in'): image_value_study(archs=('lenet1',), n_images=248)
+    with pytest.raises(ValueError, match='Unknown method'): image_value_study(methods=('lime',))
+
+def test_kept_attributions_add_up_to_the_values(toy):
+    run = image_values(small_net(nn.AvgPool2d(2)), toy, 'deeplift_shap', output='logit', n_background=6,
+                       keep_attributions=True)
+    assert run.attributions.shape == toy.images.shape
+    assert torch.allclose(run.attributions.flatten(1).sum(1).double() + run.base, run.values, atol=1e-5)
