@@ -211,7 +211,7 @@ def layer_shap(data:Data='digits', # digits (embedded) or mnist
                image:Annotated[int, dict(nargs='+')]=(0,), # index (or indices) of the image(s) in the two classes' test split
                method:Annotated[str, dict(choices=list(LAYER_METHODS))]='gradient_shap', # captum's layer method
                samples:int=50, # GradientShap's samples per image
-               epochs:int=20, # the most training epochs (early stopping on the validation loss)
+               epochs:int=6, # the most training epochs (early stopping on the validation loss)
                seed:int=0, # seed of the split, the training and the sampling
                mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
                device:str='cpu', # where to train and explain: cpu, cuda

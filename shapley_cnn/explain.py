@@ -230,7 +230,8 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     for a, setup in setups.items():
         start = time.perf_counter(); network = setup.network
         models[a] = dict(accuracy=evaluate(network, test), parameters=sum(p.numel() for p in network.parameters()),
-                         epochs=setup.epochs, seconds_to_train_or_load=time.perf_counter() - start)
+                         epochs=setup.epochs, training_seconds=getattr(network, 'training_record', {}).get('seconds'),
+                         seconds_to_train_or_load=time.perf_counter() - start)
         for m in methods:
             runs[(a, m)] = image_values(network, images, m, target, setup.splits['valid'], n_background, n_samples,
                                         output, device=device, seed=seed)

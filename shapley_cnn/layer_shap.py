@@ -223,7 +223,7 @@ def layer_shap_study(data:str='digits', # 'digits' (embedded) or 'mnist'
                      method:str='gradient_shap', # a key of LAYER_METHODS
                      n_samples:int=50, # GradientShap's samples per image
                      n_background:int=32, # background images, from the validation split
-                     epochs:int=20, # the most training epochs
+                     epochs:int=6, # the most training epochs
                      mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
                      device:str='cpu', # where to train and explain
                      seed:int=0, # seed of the split, the training and the sampling
@@ -240,8 +240,8 @@ def layer_shap_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     if bad or not indices: raise ValueError(f"image index {bad or indices} out of range: the test split of the "
                                             f"{classes[0]}s and {classes[1]}s has {len(test)} images (0 to {len(test) - 1})")
     start = time.perf_counter()
-    model = train_model('vgg19_classifier', splits['train'], splits['valid'], epochs=epochs, patience=5, seed=seed,
-                        device=device, progress=progress)
+    model = train_model('vgg19_bn_classifier', splits['train'], splits['valid'], epochs=epochs, seed=seed, device=device,
+                        progress=progress)
     trained = time.perf_counter() - start
     chosen = test.subset(indices, f"{test.name}, image(s) {', '.join(map(str, indices))}")
     background = background_images(splits['valid'], n_background, seed) if method != 'integrated_gradients' else None

@@ -73,7 +73,7 @@ def lenet_game():
     "14 filters over two layers of LeNet-1 trained on the digits: conv1's 4 and 10 of conv2's 12."
     splits = load_splits('digits')
     lenet = train_model('lenet1', splits['train'], splits['valid'], progress=False)
-    game = FilterGame(lenet, splits['shapley'].subset(range(150)), ['conv1', 'conv2'],
+    game = FilterGame(lenet, splits['shapley'].subset(range(60)), ['conv1', 'conv2'],
                       channels=dict(conv1=[0, 1, 2, 3], conv2=list(range(10))))
     return game, exact_shapley(game)
 
@@ -84,7 +84,7 @@ def test_permutation_estimates_agree_with_exact_values(lenet_game):
 
 def test_permutation_estimates_on_a_fresh_batch_per_walk_agree_with_exact_values(lenet_game):
     game, exact = lenet_game
-    batched = FilterGame(game.model, game.data, list(game.layers), channels=game.layers, images_per_walk=50)
+    batched = FilterGame(game.model, game.data, list(game.layers), channels=game.layers, images_per_walk=20)
     sampled = permutation_shapley(batched, 600, seed=0, progress=False)
     assert ((sampled.values - exact.values).abs() <= 4 * sampled.stderr + 1e-9).all()
 
