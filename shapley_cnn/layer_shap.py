@@ -74,13 +74,14 @@ def layer_attributions(model:nn.Module, # a trained network with logits out
                        seed:int=0, # GradientShap's sampling seed
                       )->dict[str, Tensor]:
     "Key -> `[N, ...]` attributions of every feature of that layer for each image's explained class (captum)."
-    import captum.attr
+    import copy, captum.attr
     if method not in LAYER_METHODS: raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(LAYER_METHODS)}")
     if isinstance(target, str) and target == 'true':
         raise ValueError("target='true' needs labels: pass the classes themselves (one per image)")
     names = {layers: layers} if isinstance(layers, str) else dict(layers) if isinstance(layers, dict) else {l: l for l in layers}
     device = torch.device(device)
-    model = model.eval().to(device)
+    if next(model.parameters()).device != device: model = copy.deepcopy(model).to(device)  # the caller's stays put
+    model = model.eval()
     modules = {key: find_layer(model, name) for key, name in names.items()}
     x = images.to(device)
     classes = _explained_classes(model, x, target)
@@ -98,7 +99,6 @@ def layer_attributions(model:nn.Module, # a trained network with logits out
             elif method == 'integrated_gradients': a = explainer.attribute(x, base.expand_as(x), target=classes, n_steps=n_steps)
             else: a = explainer.attribute(x, base, target=classes)
             out[key] = a.detach().cpu()
-    model.cpu()
     return out
 
 def block_maps(attributions:dict, # key -> `[N, C, H, W]` attributions of a layer
