@@ -16,9 +16,9 @@ from .data import ImageData
 
 # %% auto #0
 __all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
-           'deeplift_ready', 'captum_seeded', 'image_values', 'agreement', 'where_they_land', 'image_value_study',
-           'evaluate', 'image_value_tables', 'plot_extremes', 'save_image_values', 'superpixel_mask', 'per_superpixel',
-           'superpixel_shapley']
+           'deeplift_ready', 'captum_seeded', 'image_values', 'kendall_tau', 'agreement', 'where_they_land',
+           'image_value_study', 'evaluate', 'image_value_tables', 'plot_extremes', 'save_image_values',
+           'superpixel_mask', 'per_superpixel', 'superpixel_shapley']
 
 # %% ../nbs/40_image_values.ipynb #67f56696
 EXPLAINERS = {'gradient_shap': 'GradientShap', 'deeplift_shap': 'DeepLiftShap'}
@@ -163,6 +163,21 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
                        time.perf_counter() - start, torch.cat(maps) if keep_attributions else None)
 
 # %% ../nbs/40_image_values.ipynb #4f72d9b8
+def _pair_signs(v:Tensor)->Tensor:
+    "`[..., N, N]` sign of every difference of two entries (float32 holds the sums exactly)."
+    return torch.sign(v.unsqueeze(-1) - v.unsqueeze(-2)).float()
+
+def _tau_b(sx:Tensor, sy:Tensor)->Tensor:
+    "tau-b from two rankings' pair signs: the sums are whole numbers, the ratio is taken in float64."
+    total = lambda s: s.sum((-2, -1)).double()
+    return total(sx * sy) / (total(sx.abs()) * total(sy.abs())).sqrt()
+
+def kendall_tau(x:Tensor, # `[..., N]` one ranking per row
+                y:Tensor, # `[..., N]` the rankings to compare with
+               )->Tensor:
+    "Kendall's tau-b (ties counted as scipy's `kendalltau` counts them) of every row pair at once; NaN for a constant row."
+    return _tau_b(_pair_signs(x), _pair_signs(y))
+
 def agreement(values:dict, # name -> `[N]` values of the same N images
               n_boot:int=1000, # bootstrap resamples of the images
               level:float=0.95, # the interval's coverage
@@ -170,19 +185,18 @@ def agreement(values:dict, # name -> `[N]` values of the same N images
              ):
     "Kendall's tau between every pair of rankings, with its bootstrap interval: a DataFrame, one row per pair."
     import itertools, pandas as pd
-    from scipy.stats import kendalltau
     if len(values) < 2: raise ValueError("agreement needs at least two rankings")
     columns = {name: torch.as_tensor(v, dtype=torch.float64).cpu() for name, v in values.items()}
     sizes = {len(v) for v in columns.values()}
     if len(sizes) != 1: raise ValueError(f"the rankings are of different numbers of images: {sorted(sizes)}")
     n, g = sizes.pop(), torch.Generator().manual_seed(seed)
     resamples = torch.randint(0, n, (n_boot, n), generator=g)
+    signs = {name: _pair_signs(v[resamples]) for name, v in columns.items()}  # each ranking's pairs, once
     rows = []
     for a, b in itertools.combinations(columns, 2):
-        x, y = columns[a], columns[b]
-        boot = torch.tensor([kendalltau(x[i], y[i]).statistic for i in resamples])
+        boot = _tau_b(signs[a], signs[b])
         low, high = boot.nanquantile(torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=boot.dtype)).tolist()
-        rows.append(dict(a=a, b=b, tau=kendalltau(x, y).statistic, low=low, high=high))
+        rows.append(dict(a=a, b=b, tau=kendall_tau(columns[a], columns[b]).item(), low=low, high=high))
     return pd.DataFrame(rows)
 
 # %% ../nbs/40_image_values.ipynb #79702972
