@@ -9,13 +9,17 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/data_values.html.md"""
 from __future__ import annotations
 import warnings
 import torch
+import torch.nn.functional as F
 from torch import nn, Tensor
+from fastcore.basics import patch
 from .data import ImageData
-from .games import Game
-from .shapley import ShapleyValues
+from .games import Game, check_count, progress_iter
+from .shapley import ShapleyValues, permutation_shapley, data_truncation, _generator
 
 # %% auto #0
-__all__ = ['valuation_data', 'KNNGame', 'knn_shapley', 'last_linear', 'penultimate_features', 'noisy_label_scores', 'plot_lowest']
+__all__ = ['LEARNERS', 'METHODS', 'valuation_data', 'KNNGame', 'knn_shapley', 'last_linear', 'penultimate_features',
+           'noisy_label_scores', 'plot_lowest', 'train_heads', 'DataGame', 'tmc_shapley', 'data_banzhaf',
+           'exact_banzhaf', 'leave_one_out', 'RetrainGame', 'data_values', 'point_removal', 'random_removal']
 
 # %% ../nbs/50_data_values.ipynb #d9eba74d
 def _features(features, name:str)->Tensor:
@@ -184,3 +188,374 @@ def plot_lowest(values:ShapleyValues, # values of the training images
         ax.imshow(data.images[i].permute(1, 2, 0).squeeze(), cmap='gray'); ax.axis('off')
         ax.set_title(f"{int(data.labels[i])}\n{values.values[i]:.4f}", fontsize=7, color='red' if i in flipped else 'black')
     return fig
+
+# %% ../nbs/50_data_values.ipynb #f574a1b0
+class _Design:
+    """The features a batch of heads is trained on: one shared `[N, D+1]` matrix (logits laid out `[N, B, K]`, one
+    matrix product for all heads), or `[B, m, D+1]` rows per head (logits `[B, m, K]`); one-hot labels and member weights."""
+    def __init__(self, x:Tensor, y:Tensor, weights:Tensor):
+        self.x, self.y, self.weights, self.shared = x, y, weights, x.ndim == 2
+        self.axis = 0 if self.shared else 1  # the members' axis of the logits
+        self.head = (lambda t: t[None]) if self.shared else (lambda t: t[:, None])  # `[B, ...]` laid out as the logits
+        self.labels = y[:, None] if self.shared else y
+        share = weights / weights.sum(1, keepdim=True)
+        self.share = (share.T if self.shared else share)[..., None]  # each member's weight in the mean loss
+
+    def take(self, rows:Tensor)->'_Design':
+        "The design of the heads `rows` of the batch."
+        return _Design(self.x if self.shared else self.x[rows], self.y if self.shared else self.y[rows], self.weights[rows])
+
+    def logits(self, w:Tensor)->Tensor:
+        if not self.shared: return torch.bmm(self.x, w)
+        B, D, K = w.shape
+        return (self.x @ w.transpose(0, 1).reshape(D, B * K)).view(-1, B, K)
+
+    def back(self, g:Tensor)->Tensor:
+        "`[B, D+1, K]`: the features' transpose times `g` (laid out as the logits)."
+        if not self.shared: return torch.bmm(self.x.transpose(1, 2), g)
+        N, B, K = g.shape
+        return (self.x.T @ g.reshape(N, B * K)).view(-1, B, K).transpose(0, 1)
+
+def _head_loss(design:_Design, w:Tensor, present:Tensor, reg:Tensor):
+    "Each head's objective (mean cross-entropy of its members + reg/2 |weights|^2, the bias not penalised) and gradient."
+    lacking = design.head(torch.where(present, 0., -1e30).to(w.dtype))  # a class a subset lacks: never predicted
+    z = design.logits(w) + lacking
+    top = z.amax(-1, keepdim=True)
+    e = (z - top).exp()
+    total = e.sum(-1, keepdim=True)
+    ce = total.log() + top - (design.labels * z).sum(-1, keepdim=True)  # each member's cross-entropy
+    loss = (design.share * ce).sum((design.axis, 2)) + reg / 2 * w[:, :-1].pow(2).sum((1, 2))
+    g = design.back((e / total - design.labels) * design.share)
+    g[:, :-1] += reg[:, None, None] * w[:, :-1]
+    return loss, g * present[:, None, :]
+
+def _lbfgs_direction(g:Tensor, history:tuple)->Tensor:
+    "L-BFGS's two-loop recursion, per head: `[B, P]` directions from the gradients and the last pairs `(s, y, rho)` `[B, m, ...]`."
+    S, Y, rho = history
+    q, alphas = g.clone(), []
+    for i in reversed(range(S.shape[1])):
+        a = rho[:, i] * (S[:, i] * q).sum(1); q -= a[:, None] * Y[:, i]; alphas.append(a)
+    s, y = S[:, -1], Y[:, -1]
+    sy, yy = (s * y).sum(1), (y * y).sum(1)
+    q *= torch.where(yy > 0, sy / yy.clamp(min=1e-30), 1.)[:, None]  # no pair yet: the gradient itself
+    for i, a in zip(range(S.shape[1]), reversed(alphas)): q += S[:, i] * (a - rho[:, i] * (Y[:, i] * q).sum(1))[:, None]
+    return -q
+
+def train_heads(design:_Design, # members' features and labels per head
+                present:Tensor, # `[B, K]` the classes each head's members have
+                reg:Tensor, # `[B]` the L2 penalty of each head's weights
+                w:Tensor, # `[B, D+1, K]` the starting weights (a warm start, or zeros)
+                tol:float=1e-4, # stop a head when its gradient's largest entry is at most this
+                max_iter:int=100, # iterations at most
+                memory:int=10, # L-BFGS's history
+                history:tuple|None=None, # `(s, y, rho)` `[B, memory, ...]` from a similar problem (a warm start's curvature)
+               )->tuple[Tensor, Tensor, tuple]:
+    "Heads trained by L-BFGS (Armijo backtracking), all at once, each stopping on its own; (weights, iterations, history)."
+    B, shape = len(w), w.shape[1:]
+    P = shape.numel()
+    if history is None: history = (w.new_zeros(B, memory, P), w.new_zeros(B, memory, P), w.new_zeros(B, memory))
+    out, out_history = w.clone(), tuple(h.clone() for h in history)
+    iterations, rows = torch.zeros(B, dtype=torch.long), torch.arange(B)
+    loss, g = _head_loss(design, w, present, reg)
+    stalled = torch.zeros(B, dtype=torch.bool)
+    for it in range(max_iter + 1):
+        done = (g.flatten(1).abs().amax(1) <= tol) | stalled
+        if it == max_iter: done[:] = True
+        if done.any():  # finished heads leave the batch
+            out[rows[done]], iterations[rows[done]] = w[done], it
+            for kept, h in zip(out_history, history): kept[rows[done]] = h[done]
+            keep = ~done
+            rows, w, g, loss, present, reg, stalled = rows[keep], w[keep], g[keep], loss[keep], present[keep], reg[keep], stalled[keep]
+            history = tuple(h[keep] for h in history)
+            design = design.take(keep.nonzero()[:, 0])
+        if not len(rows): break
+        fresh = history[2].eq(0).all(1)  # no curvature yet: a first step of length 1 / |g|_1
+        d = _lbfgs_direction(g.flatten(1), history)
+        slope = (d * g.flatten(1)).sum(1)
+        d = torch.where((slope < 0)[:, None], d, -g.flatten(1))  # not a descent direction: the gradient instead
+        slope = (d * g.flatten(1)).sum(1)
+        step = torch.where(fresh, (1 / g.flatten(1).abs().sum(1)).clamp(max=1.), 1.).to(w.dtype)
+        new_w, new_loss, new_g = w.clone(), loss.clone(), g.clone()
+        searching = torch.ones(len(rows), dtype=torch.bool)
+        for _ in range(30):  # Armijo backtracking, per head; the gradient comes with the loss, for the next iteration
+            idx = searching.nonzero()[:, 0]
+            everyone = len(idx) == len(rows)
+            trial = w[idx] + step[idx, None, None] * d[idx].view(-1, *shape)
+            trial_loss, trial_g = _head_loss(design if everyone else design.take(idx), trial, present[idx], reg[idx])
+            ok = trial_loss <= loss[idx] + 1e-4 * step[idx] * slope[idx]
+            new_w[idx[ok]], new_loss[idx[ok]], new_g[idx[ok]] = trial[ok], trial_loss[ok], trial_g[ok]
+            searching[idx[ok]] = False
+            step[idx[~ok]] /= 2
+            if not searching.any(): break
+        stalled = searching  # no step lowers the loss: as far as this precision goes
+        s, y = (new_w - w).flatten(1), (new_g - g).flatten(1)
+        sy = (s * y).sum(1)
+        curved = sy > 1e-10  # a pair without positive curvature is not kept
+        S, Y, rho = history
+        history = (torch.where(curved[:, None, None], torch.cat([S[:, 1:], s[:, None]], 1), S),
+                   torch.where(curved[:, None, None], torch.cat([Y[:, 1:], y[:, None]], 1), Y),
+                   torch.where(curved[:, None], torch.cat([rho[:, 1:], (1 / sy.clamp(min=1e-30))[:, None]], 1), rho))
+        w, g, loss = new_w, new_g, new_loss
+    return out, iterations, out_history
+
+# %% ../nbs/50_data_values.ipynb #657c2666
+LEARNERS = ('logistic', 'knn')
+
+class DataGame(Game):
+    "Training images as players; v(S) = the validation accuracy of a learner trained on S (frozen CNN features)."
+    def __init__(self,
+                 train_features, # `[N, D]` the players' features (e.g. `penultimate_features` of a trained CNN)
+                 train_labels, # `[N]` their labels
+                 valid_features, # `[M, D]` the validation images' features
+                 valid_labels, # `[M]` their labels
+                 learner:str='logistic', # 'logistic' (multinomial logistic regression) or 'knn' (Jia et al.'s utility)
+                 k:int=5, # the KNN learner's neighbours
+                 C:float=1.0, # inverse regularisation strength, as scikit-learn's `LogisticRegression(C=...)`
+                 tol:float=1e-4, # a head is trained until its gradient's largest entry is at most this
+                 max_iter:int=100, # L-BFGS iterations at most per head
+                 batch_size:int=128, # heads trained at once
+                 device:str|torch.device='cpu', # where the heads train
+                 dtype:torch.dtype=torch.float32, # their precision
+                 name:str|None=None, # a name for messages
+                ):
+        if learner not in LEARNERS: raise ValueError(f"learner must be one of {', '.join(LEARNERS)}, got {learner!r}")
+        if not C > 0: raise ValueError(f"C must be positive, got {C!r}")
+        train_features, train_labels, valid_features, valid_labels = valuation_data(train_features, train_labels,
+                                                                                    valid_features, valid_labels)
+        super().__init__(len(train_labels), name=name or f"{learner} on {train_features.shape[1]}-d features, accuracy "
+                                                          f"on {len(valid_labels)} validation images")
+        self.learner, self.C, self.tol, self.max_iter, self.batch_size = learner, C, tol, max_iter, batch_size
+        self.device, self.dtype = torch.device(device), dtype
+        self.n_classes = int(max(train_labels.max(), valid_labels.max())) + 1
+        self.empty_value = 1 / self.n_classes  # no training image: a uniform guess's expected accuracy
+        if learner == 'knn': self.knn = KNNGame(train_features, train_labels, valid_features, valid_labels, k, device)
+        mean, std = train_features.mean(0), train_features.std(0).clamp(min=1e-6)  # standardised by the training set
+        self.x, self.valid_x = [torch.cat([(f - mean) / std, torch.ones(len(f), 1)], 1).to(self.device, dtype)
+                                for f in (train_features, valid_features)]
+        self.y = F.one_hot(train_labels, self.n_classes).to(self.device, dtype)
+        self.valid_labels = valid_labels.to(self.device)
+        self.iterations = []  # L-BFGS iterations of every head trained
+        if learner == 'logistic':  # the head on all images: the warm start of every other head
+            self.full_weights = self.zeros(1)
+            self.full_weights = self.train(torch.ones(1, self.n_players, dtype=torch.bool))[0]
+    marginal_range = 2.0  # accuracy lies in [0, 1]
+
+    def zeros(self, B:int)->Tensor: return torch.zeros(B, self.x.shape[1], self.n_classes, device=self.device, dtype=self.dtype)
+
+# %% ../nbs/50_data_values.ipynb #0c24bd31
+@patch
+def train(self:DataGame,
+          coalitions:Tensor, # `[B, N]` booleans, none empty: the training images of each head
+          init:Tensor|None=None, # `[B, D+1, K]` starting weights; default the head trained on every image
+         )->tuple[Tensor, Tensor]:
+    "Logistic-regression heads `[B, D+1, K]`, one per coalition, trained together (`train_heads`); and the classes each saw `[B, K]`."
+    coalitions = coalitions.to(self.device)
+    counts = coalitions.sum(1)
+    if (counts == 0).any(): raise ValueError("an empty coalition has no head to train: its value is `empty_value`")
+    return self._train(_Design(self.x, self.y, coalitions.to(self.dtype)), counts, init)[:2]
+
+@patch
+def _train(self:DataGame, design:_Design, counts:Tensor, init:Tensor|None, history:tuple|None=None):
+    present = (design.share * design.labels).sum(design.axis) > 0
+    init = self.full_weights.expand(len(counts), -1, -1) if init is None else init
+    weights, iterations, history = train_heads(design, present, 1 / (self.C * counts.to(self.dtype)), init * present[:, None],
+                                               self.tol, self.max_iter, history=history)
+    self.iterations.append(iterations)
+    return weights, present, history
+
+@patch
+def accuracy(self:DataGame,
+             weights:Tensor, # `[B, D+1, K]` heads
+             present:Tensor, # `[B, K]` the classes each was trained on (the others it never predicts)
+            )->Tensor:
+    "`[B]` the heads' accuracy on the validation images."
+    logits = torch.einsum('md,bdk->bmk', self.valid_x, weights).masked_fill(~present[:, None, :], float('-inf'))
+    return (logits.argmax(-1) == self.valid_labels).double().mean(1).cpu()
+
+@patch
+def value(self:DataGame, coalitions:Tensor)->Tensor:
+    "Validation accuracy of the learner trained on each coalition; `empty_value` for the empty one."
+    if self.learner == 'knn': return self.knn.value(coalitions)
+    values = torch.full((len(coalitions),), self.empty_value, dtype=torch.float64)
+    rows = coalitions.any(1).nonzero()[:, 0]
+    for start in range(0, len(rows), self.batch_size):
+        chunk = rows[start:start + self.batch_size]
+        values[chunk] = self.accuracy(*self.train(coalitions[chunk]))
+    return values
+
+# %% ../nbs/50_data_values.ipynb #c1f91e49
+@patch
+def walker(self:DataGame,
+           perms:Tensor, # `[P, N]` permutations of the training images
+           adding:bool, # True: from no image up (TMC's walks)
+          ):
+    "TMC's walks with each step's head warm-started from the step before's, for `walk_permutations`; None where `value` does."
+    return _HeadWalks(self, perms) if self.learner == 'logistic' and adding else None
+
+class _HeadWalks:
+    "Walks adding one training image a step; every step's heads trained together, each from its walk's previous head."
+    def __init__(self, game:DataGame, perms:Tensor):
+        self.game, self.perms = game, perms.to(game.device)
+        self.weights = game.zeros(len(perms))  # each walk's head: the next step's warm start
+        self.start_values = torch.full((len(perms),), game.empty_value, dtype=torch.float64)
+        self.step, self.n_evals = 0, 0
+
+    def advance(self, to:int, # the step to reach
+                needed:Tensor, # `[P, to - step]`: the steps whose values are wanted (every step is trained)
+                alive:Tensor, # `[P]`: the walks that go on
+               )->Tensor:
+        "Values `[P, to - step]` of the live walks (NaN for the others)."
+        game, values = self.game, torch.full(needed.shape, float('nan'), dtype=torch.float64)
+        walks = alive.nonzero()[:, 0]
+        for j in range(self.step + 1, to + 1 if len(walks) else 0):
+            for chunk in walks.split(game.batch_size):
+                members = self.perms[chunk.to(game.device), :j]
+                design = _Design(game.x[members], game.y[members], torch.ones(members.shape, dtype=game.dtype, device=game.device))
+                at = chunk.to(game.device)
+                weights, present, _ = game._train(design, torch.full((len(chunk),), j, device=game.device), self.weights[at])
+                self.weights[at] = weights
+                values[chunk, j - self.step - 1] = game.accuracy(weights, present)
+            self.n_evals += len(walks)
+        self.step = to
+        return values
+
+# %% ../nbs/50_data_values.ipynb #df73b8ee
+def tmc_shapley(game:Game, # the game (a `DataGame`: its heads are warm-started along each walk)
+                n_permutations:int, # permutations to walk
+                tolerance:float|None=0.01, # a walk stops once the value is within this of v(N); None: never
+                seed:int|None=None, # seed of the permutations
+                checkpoint=None, # file to save state to and resume from
+                progress:bool=True, # progress bar
+               )->ShapleyValues:
+    "Ghorbani and Zou's truncated Monte Carlo Shapley: `permutation_shapley` with the Data Shapley truncation."
+    truncation = None if tolerance is None else data_truncation(tolerance)
+    values = permutation_shapley(game, n_permutations, truncation=truncation, seed=seed,
+                                 checkpoint=checkpoint, progress=progress)
+    values.method = 'tmc'
+    return values
+
+# %% ../nbs/50_data_values.ipynb #b6010f0c
+def _banzhaf(coalitions:Tensor, values:Tensor)->tuple[Tensor, Tensor, Tensor]:
+    "Each player's mean value with it minus without it, over the coalitions given; the standard errors; the counts."
+    inside = coalitions.double()
+    values = values.double()
+    def moments(weights):
+        count = weights.sum(0)
+        mean = weights.T @ values / count.clamp(min=1)
+        var = (weights.T @ values.pow(2) / count.clamp(min=1) - mean.pow(2)).clamp(min=0) * count / (count - 1).clamp(min=1)
+        return mean, var / count.clamp(min=1), count
+    (m_in, v_in, c_in), (m_out, v_out, c_out) = moments(inside), moments(1 - inside)
+    return m_in - m_out, (v_in + v_out).sqrt(), torch.minimum(c_in, c_out).long()
+
+def data_banzhaf(game:Game, # the game
+                 n_samples:int, # random coalitions (each image in each with chance 1/2)
+                 seed:int|None=None, # seed of the coalitions
+                 batch_size:int=512, # coalitions per call of the game
+                 progress:bool=True, # progress bar
+                )->ShapleyValues:
+    "Data Banzhaf values (Wang and Jia 2023) by maximum sample reuse: every sampled coalition serves every image."
+    check_count(n_samples, 'n_samples')
+    coalitions = torch.rand(n_samples, game.n_players, generator=_generator(seed)) < 0.5
+    values = torch.cat([game.value(coalitions[i:i + batch_size])
+                        for i in progress_iter(range(0, n_samples, batch_size), progress)])
+    estimate, stderr, counts = _banzhaf(coalitions, values)
+    return ShapleyValues(estimate, stderr, counts, n_samples, 'banzhaf', dict(n_samples=n_samples, seed=seed), game.players)
+
+def exact_banzhaf(game:Game)->ShapleyValues:
+    "Banzhaf values from all 2^n coalitions (small games: the check of `data_banzhaf`)."
+    n = game.n_players
+    if n > 20: raise ValueError(f"exact Banzhaf values need 2^n coalitions: n={n} is too many")
+    coalitions = (torch.arange(2**n)[:, None] >> torch.arange(n)) & 1 == 1
+    estimate, _, counts = _banzhaf(coalitions, game.value(coalitions))
+    return ShapleyValues(estimate, torch.zeros(n), counts, 2**n, 'exact banzhaf', {}, game.players)
+
+# %% ../nbs/50_data_values.ipynb #1285b7a7
+def leave_one_out(game:Game, # the game
+                  batch_size:int=512, # coalitions per call of the game
+                  progress:bool=True, # progress bar
+                 )->ShapleyValues:
+    "Each player's v(N) - v(N without it): n + 1 evaluations."
+    n = game.n_players
+    v_all = game.value(torch.ones(1, n, dtype=torch.bool))[0]
+    without = torch.cat([game.value(~torch.eye(n, dtype=torch.bool)[i:i + batch_size])
+                         for i in progress_iter(range(0, n, batch_size), progress)])
+    return ShapleyValues(v_all - without, torch.zeros(n), torch.ones(n, dtype=torch.long), n + 1, 'leave-one-out', {},
+                         game.players)
+
+# %% ../nbs/50_data_values.ipynb #6786e479
+class RetrainGame(Game):
+    "A few training images as players; v(S) = validation accuracy of the whole CNN trained from scratch on S (slow)."
+    def __init__(self,
+                 arch:str, # a key of MODELS or one of ARCHITECTURES (LeNet-1 is the quick one)
+                 train:ImageData, # the players: a few training images
+                 valid:ImageData, # the validation images
+                 steps:int=100, # full-batch Adam steps per coalition
+                 lr:float=0.01, # Adam's learning rate
+                 seed:int=0, # one initialisation for every coalition: values differ by the data alone
+                 progress:bool=True, # progress bar over coalitions
+                ):
+        if len(train) > 16: raise ValueError(f"RetrainGame trains a network per coalition: {len(train)} images are too many "
+                                             "(exact values need 2^n trainings)")
+        super().__init__(len(train), name=f"{arch} retrained on each subset of {len(train)} images")
+        self.arch, self.train_data, self.valid, self.steps, self.lr, self.seed = arch, train, valid, steps, lr, seed
+        self.n_classes, self.progress = max(train.n_classes, valid.n_classes), progress
+        self.empty_value = 1 / self.n_classes
+    marginal_range = 2.0
+
+    def value(self, coalitions:Tensor)->Tensor:
+        return torch.tensor([self._accuracy(c) for c in progress_iter(coalitions, self.progress and len(coalitions) > 1)],
+                            dtype=torch.float64)
+
+    def _accuracy(self, coalition:Tensor)->float:
+        if not coalition.any(): return self.empty_value
+        from shapley_cnn.models import _build, evaluate_model
+        torch.manual_seed(self.seed)
+        images = self.train_data.images
+        model = _build(self.arch, self.n_classes, images.shape[1], images.shape[-1]).train()
+        optimiser = torch.optim.Adam(model.parameters(), self.lr)
+        x, y = images[coalition], self.train_data.labels[coalition]
+        for _ in range(self.steps):
+            optimiser.zero_grad(); F.cross_entropy(model(x), y).backward(); optimiser.step()
+        return evaluate_model(model.eval(), self.valid)['accuracy']
+
+# %% ../nbs/50_data_values.ipynb #7cc2a428
+METHODS = ('knn', 'tmc', 'banzhaf', 'loo')
+
+def data_values(train_features, # `[N, D]` the training images' features: the players
+                train_labels, # `[N]` their labels
+                valid_features, # `[M, D]` the validation images' features
+                valid_labels, # `[M]` their labels
+                method:str='knn', # 'knn' (closed form), or on a logistic-regression `DataGame`: 'tmc', 'banzhaf', 'loo'
+                k:int=5, # KNN's neighbours
+                permutations:int=50, # TMC's walks
+                samples:int=1000, # Banzhaf's coalitions
+                tolerance:float|None=0.01, # TMC's truncation
+                seed:int=0, # seed of the sampling methods
+                progress:bool=True, # progress bars
+                **learner, # more arguments of `DataGame` (C, tol, max_iter, device, ...)
+               )->ShapleyValues:
+    "The training images' values by one method: KNN-Shapley in closed form, or TMC, Banzhaf or leave-one-out."
+    if method not in METHODS: raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    data = (train_features, train_labels, valid_features, valid_labels)
+    if method == 'knn': return knn_shapley(*data, k=k, device=learner.get('device', 'cpu'))
+    game = DataGame(*data, **learner)
+    if method == 'tmc': return tmc_shapley(game, permutations, tolerance, seed=seed, progress=progress)
+    if method == 'banzhaf': return data_banzhaf(game, samples, seed=seed, progress=progress)
+    return leave_one_out(game, progress=progress)
+
+# %% ../nbs/50_data_values.ipynb #040d1225
+def point_removal(game:Game, # a game whose value is the accuracy of a learner trained on a coalition (a `DataGame`)
+                  values, # `[N]` the players' values
+                  fractions=(0, .1, .2, .3, .4, .5), # shares of the players removed
+                  highest:bool=True, # remove the highest-value players first (else the lowest)
+                 )->Tensor:
+    "The game's value (the learner retrained) after removing each share of the players, in the order of `values`."
+    order = torch.as_tensor(values).argsort(descending=highest)
+    coalitions = torch.ones(len(fractions), game.n_players, dtype=torch.bool)
+    for row, f in enumerate(fractions): coalitions[row, order[:round(f * game.n_players)]] = False
+    return game.value(coalitions)
+
+def random_removal(game:Game, fractions=(0, .1, .2, .3, .4, .5), trials:int=5, seed:int=0)->Tensor:
+    "`point_removal` in random orders, averaged over `trials`."
+    g = torch.Generator().manual_seed(seed)
+    return torch.stack([point_removal(game, torch.rand(game.n_players, generator=g), fractions) for _ in range(trials)]).mean(0)
