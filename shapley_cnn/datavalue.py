@@ -7,19 +7,24 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/data_values.html.md"""
 
 # %% ../nbs/50_data_values.ipynb #b4564156
 from __future__ import annotations
-import warnings
+import time, warnings
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .data import ImageData
+import hashlib, os
+from pathlib import Path
+from .data import ImageData, cache_dir
+from .models import _fingerprint_data
 from .games import Game, check_count, progress_iter
 from .shapley import ShapleyValues, permutation_shapley, data_truncation, _generator
 
 # %% auto #0
 __all__ = ['LEARNERS', 'METHODS', 'valuation_data', 'KNNGame', 'knn_shapley', 'last_linear', 'penultimate_features',
            'noisy_label_scores', 'plot_lowest', 'train_heads', 'DataGame', 'tmc_shapley', 'data_banzhaf',
-           'exact_banzhaf', 'leave_one_out', 'RetrainGame', 'data_values', 'point_removal', 'random_removal']
+           'exact_banzhaf', 'leave_one_out', 'RetrainGame', 'data_values', 'point_removal', 'random_removal',
+           'removal_curves', 'plot_removal', 'plot_disputed', 'data_value_study', 'data_value_tables',
+           'save_data_values']
 
 # %% ../nbs/50_data_values.ipynb #d9eba74d
 def _features(features, name:str)->Tensor:
@@ -60,11 +65,11 @@ def valuation_data(train_features, # `[N, D]` the training images' features: the
     return train_features, train_labels, valid_features, valid_labels
 
 # %% ../nbs/50_data_values.ipynb #f338bdb4
-def _neighbour_order(train_features:Tensor, valid_features:Tensor, device, chunk:int=256)->Tensor:
-    "`[M, N]` the training images by distance to each validation image, nearest first (a stable sort: ties by index)."
+def _neighbour_orders(train_features:Tensor, valid_features:Tensor, device, chunk:int=256):
+    "The training images by distance to each validation image, nearest first (a stable sort: ties by index): for each chunk of validation images, its first index and `[chunk, N]` orders on `device`."
     train = train_features.to(device)
-    return torch.cat([torch.cdist(valid_features[i:i + chunk].to(device), train).sort(dim=1, stable=True).indices.cpu()
-                      for i in range(0, len(valid_features), chunk)])
+    for i in range(0, len(valid_features), chunk):
+        yield i, torch.cdist(valid_features[i:i + chunk].to(device), train).sort(dim=1, stable=True).indices
 
 def _check_k(k):
     if not isinstance(k, int) or isinstance(k, bool) or k < 1: raise ValueError(f"k must be an int >= 1, got {k!r}")
@@ -86,7 +91,7 @@ class KNNGame(Game):
                                                                                     valid_features, valid_labels)
         super().__init__(len(train_labels), name=f"KNN utility (K={k}, {len(valid_labels)} validation images)")
         self.k, self.max_elements = k, max_elements
-        self.order = _neighbour_order(train_features, valid_features, device)  # [M, N]
+        self.order = torch.cat([o.cpu() for _, o in _neighbour_orders(train_features, valid_features, device)])  # [M, N]
         self.match = train_labels[self.order] == valid_labels[:, None]  # [M, N] the i-th nearest has the label
     marginal_range = 2.0  # one image moves the utility by at most 1/K per validation image, within [-1, 1]
 
@@ -123,11 +128,10 @@ def knn_shapley(train_features, # `[N, D]` the training images' features: the pl
     _check_k(k)
     train_features, train_labels, valid_features, valid_labels = valuation_data(train_features, train_labels,
                                                                                 valid_features, valid_labels)
-    n, train = len(train_labels), train_features.to(device)
+    n, train_labels, valid_labels = len(train_labels), train_labels.to(device), valid_labels.to(device)
     values = torch.zeros(n, dtype=torch.float64, device=device)
-    for start in range(0, len(valid_labels), chunk):
-        order = torch.cdist(valid_features[start:start + chunk].to(device), train).sort(dim=1, stable=True).indices
-        match = train_labels.to(device)[order] == valid_labels[start:start + chunk].to(device)[:, None]
+    for start, order in _neighbour_orders(train_features, valid_features, device, chunk):
+        match = train_labels[order] == valid_labels[start:start + len(order), None]
         values.index_add_(0, order.flatten(), _knn_recursion(match, k).flatten())
     return ShapleyValues(values / len(valid_labels), torch.zeros(n), torch.zeros(n, dtype=torch.long), 0, 'knn',
                          dict(k=k, n_valid=len(valid_labels)))
@@ -139,13 +143,32 @@ def last_linear(model:nn.Module)->nn.Linear:
     if not linears: raise ValueError(f"{type(model).__name__} has no nn.Linear layer whose input could serve as features")
     return linears[-1]
 
-@torch.no_grad()
+def _features_file(model:nn.Module, data:ImageData)->Path:
+    "Where the features of this network (its class and every weight) on these images (and labels) are cached."
+    h = hashlib.sha256(type(model).__name__.encode())
+    for name, t in model.state_dict().items():
+        h.update(name.encode()); h.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+    h.update(_fingerprint_data(data).encode())
+    return cache_dir() / 'features' / f"{h.hexdigest()[:20]}.pt"
+
 def penultimate_features(model:nn.Module, # a trained classifier
                          data:ImageData, # the images
                          batch_size:int=500, # images per forward pass
                          device:str|torch.device='cpu', # where the network runs
+                         cache:bool=True, # load from and save to the user cache (keyed by the weights and the images)
                         )->Tensor:
     "`[N, D]` the input of the network's last linear layer for every image (on the CPU); the model is left as it was."
+    last_linear(model)
+    path = _features_file(model, data) if cache else None
+    if path is not None and path.exists(): return torch.load(path, weights_only=True)
+    features = _penultimate(model, data, batch_size, device)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f'.{os.getpid()}.tmp'); torch.save(features, tmp); tmp.replace(path)
+    return features
+
+@torch.no_grad()
+def _penultimate(model:nn.Module, data:ImageData, batch_size:int, device)->Tensor:
     import copy
     model = copy.deepcopy(model).to(device).eval()
     kept = []
@@ -248,22 +271,20 @@ def train_heads(design:_Design, # members' features and labels per head
                 tol:float=1e-4, # stop a head when its gradient's largest entry is at most this
                 max_iter:int=100, # iterations at most
                 memory:int=10, # L-BFGS's history
-                history:tuple|None=None, # `(s, y, rho)` `[B, memory, ...]` from a similar problem (a warm start's curvature)
-               )->tuple[Tensor, Tensor, tuple]:
-    "Heads trained by L-BFGS (Armijo backtracking), all at once, each stopping on its own; (weights, iterations, history)."
-    B, shape = len(w), w.shape[1:]
+               )->tuple[Tensor, Tensor]:
+    "Heads trained by L-BFGS (Armijo backtracking), all at once, each stopping on its own; (weights, iterations)."
+    B, shape, device = len(w), w.shape[1:], w.device
     P = shape.numel()
-    if history is None: history = (w.new_zeros(B, memory, P), w.new_zeros(B, memory, P), w.new_zeros(B, memory))
-    out, out_history = w.clone(), tuple(h.clone() for h in history)
-    iterations, rows = torch.zeros(B, dtype=torch.long), torch.arange(B)
+    history = (w.new_zeros(B, memory, P), w.new_zeros(B, memory, P), w.new_zeros(B, memory))  # (s, y, rho) per head
+    out = w.clone()
+    iterations, rows = torch.zeros(B, dtype=torch.long, device=device), torch.arange(B, device=device)
     loss, g = _head_loss(design, w, present, reg)
-    stalled = torch.zeros(B, dtype=torch.bool)
+    stalled = torch.zeros(B, dtype=torch.bool, device=device)
     for it in range(max_iter + 1):
         done = (g.flatten(1).abs().amax(1) <= tol) | stalled
         if it == max_iter: done[:] = True
         if done.any():  # finished heads leave the batch
             out[rows[done]], iterations[rows[done]] = w[done], it
-            for kept, h in zip(out_history, history): kept[rows[done]] = h[done]
             keep = ~done
             rows, w, g, loss, present, reg, stalled = rows[keep], w[keep], g[keep], loss[keep], present[keep], reg[keep], stalled[keep]
             history = tuple(h[keep] for h in history)
@@ -276,7 +297,7 @@ def train_heads(design:_Design, # members' features and labels per head
         slope = (d * g.flatten(1)).sum(1)
         step = torch.where(fresh, (1 / g.flatten(1).abs().sum(1)).clamp(max=1.), 1.).to(w.dtype)
         new_w, new_loss, new_g = w.clone(), loss.clone(), g.clone()
-        searching = torch.ones(len(rows), dtype=torch.bool)
+        searching = torch.ones(len(rows), dtype=torch.bool, device=device)
         for _ in range(30):  # Armijo backtracking, per head; the gradient comes with the loss, for the next iteration
             idx = searching.nonzero()[:, 0]
             everyone = len(idx) == len(rows)
@@ -296,7 +317,7 @@ def train_heads(design:_Design, # members' features and labels per head
                    torch.where(curved[:, None, None], torch.cat([Y[:, 1:], y[:, None]], 1), Y),
                    torch.where(curved[:, None], torch.cat([rho[:, 1:], (1 / sy.clamp(min=1e-30))[:, None]], 1), rho))
         w, g, loss = new_w, new_g, new_loss
-    return out, iterations, out_history
+    return out, iterations.cpu()
 
 # %% ../nbs/50_data_values.ipynb #657c2666
 LEARNERS = ('logistic', 'knn')
@@ -334,7 +355,7 @@ class DataGame(Game):
                                 for f in (train_features, valid_features)]
         self.y = F.one_hot(train_labels, self.n_classes).to(self.device, dtype)
         self.valid_labels = valid_labels.to(self.device)
-        self.iterations = []  # L-BFGS iterations of every head trained
+        self.heads_trained, self.iterations = 0, 0  # heads trained so far, and their L-BFGS iterations in all
         if learner == 'logistic':  # the head on all images: the warm start of every other head
             self.full_weights = self.zeros(1)
             self.full_weights = self.train(torch.ones(1, self.n_players, dtype=torch.bool))[0]
@@ -355,13 +376,13 @@ def train(self:DataGame,
     return self._train(_Design(self.x, self.y, coalitions.to(self.dtype)), counts, init)[:2]
 
 @patch
-def _train(self:DataGame, design:_Design, counts:Tensor, init:Tensor|None, history:tuple|None=None):
+def _train(self:DataGame, design:_Design, counts:Tensor, init:Tensor|None):
     present = (design.share * design.labels).sum(design.axis) > 0
     init = self.full_weights.expand(len(counts), -1, -1) if init is None else init
-    weights, iterations, history = train_heads(design, present, 1 / (self.C * counts.to(self.dtype)), init * present[:, None],
-                                               self.tol, self.max_iter, history=history)
-    self.iterations.append(iterations)
-    return weights, present, history
+    weights, iterations = train_heads(design, present, 1 / (self.C * counts.to(self.dtype)), init * present[:, None],
+                                      self.tol, self.max_iter)
+    self.heads_trained += len(iterations); self.iterations += int(iterations.sum())
+    return weights, present
 
 @patch
 def accuracy(self:DataGame,
@@ -412,7 +433,7 @@ class _HeadWalks:
                 members = self.perms[chunk.to(game.device), :j]
                 design = _Design(game.x[members], game.y[members], torch.ones(members.shape, dtype=game.dtype, device=game.device))
                 at = chunk.to(game.device)
-                weights, present, _ = game._train(design, torch.full((len(chunk),), j, device=game.device), self.weights[at])
+                weights, present = game._train(design, torch.full((len(chunk),), j, device=game.device), self.weights[at])
                 self.weights[at] = weights
                 values[chunk, j - self.step - 1] = game.accuracy(weights, present)
             self.n_evals += len(walks)
@@ -559,3 +580,124 @@ def random_removal(game:Game, fractions=(0, .1, .2, .3, .4, .5), trials:int=5, s
     "`point_removal` in random orders, averaged over `trials`."
     g = torch.Generator().manual_seed(seed)
     return torch.stack([point_removal(game, torch.rand(game.n_players, generator=g), fractions) for _ in range(trials)]).mean(0)
+
+def removal_curves(game:Game, # the learner retrained on what is left (a `DataGame`, e.g. measured on a test split)
+                   values:dict, # method -> `[N]` the players' values
+                   fractions=(0, .05, .1, .2, .3, .4, .5), # shares of the players removed
+                   trials:int=5, # random orders averaged
+                  ):
+    "A DataFrame, one row per share removed: the game's value removing highest first and lowest first by each method's values, and in random orders."
+    import pandas as pd
+    curves = {}
+    for method, v in values.items():
+        curves[f"{method}, highest first"] = point_removal(game, v, fractions)
+        curves[f"{method}, lowest first"] = point_removal(game, v, fractions, highest=False)
+    curves['random'] = random_removal(game, fractions, trials)
+    return pd.DataFrame({k: v.numpy() for k, v in curves.items()}, index=pd.Index(fractions, name='share removed'))
+
+def plot_removal(curves, # what `removal_curves` returns
+                 title:str='', # the figure's title
+                ):
+    "The removal curves: lowest-first dashed, random in black."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name in curves:
+        ax.plot(curves.index, curves[name], marker='.', ls='--' if 'lowest' in name else '-', label=name,
+                **(dict(color='black') if name == 'random' else {}))
+    ax.set_xlabel('share of the training images removed'); ax.set_ylabel('accuracy of the retrained learner')
+    ax.set_title(title, fontsize=9); ax.legend(fontsize=7); fig.tight_layout()
+    return fig
+
+def plot_disputed(values:dict, # network -> `[N]` values of the same training images
+                  data:ImageData, # those images
+                  count:int=10, # images shown
+                 ):
+    "The images whose value percentile differs most between the networks, each titled with its label and its range of percentiles."
+    import matplotlib.pyplot as plt
+    ranks = torch.stack([torch.as_tensor(v).argsort().argsort().double() / (len(v) - 1) for v in values.values()])
+    spread = ranks.max(0).values - ranks.min(0).values
+    fig, axes = plt.subplots(1, count, figsize=(1.1 * count, 1.7))
+    for ax, i in zip(axes, spread.argsort(descending=True)[:count].tolist()):
+        ax.imshow(data.images[i].permute(1, 2, 0).squeeze(), cmap='gray'); ax.axis('off')
+        ax.set_title(f"{int(data.labels[i])}: {ranks[:, i].min():.0%}-{ranks[:, i].max():.0%}", fontsize=7)
+    fig.suptitle('training images whose value percentile differs most between networks', fontsize=9)
+    return fig
+
+# %% ../nbs/50_data_values.ipynb #cbae1f32
+def data_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
+                     archs=('lenet1', 'digitcnn'), # networks: keys of `MODELS` or `ARCHITECTURES`
+                     methods=('knn',), # some of `METHODS`
+                     noise:float=0.1, # share of the training labels flipped (0: none)
+                     n_train:int|None=None, # value the first `n_train` training images (default all)
+                     k:int=5, # KNN's neighbours
+                     permutations:int=50, # TMC's walks
+                     samples:int=1000, # Banzhaf's coalitions
+                     epochs:int|None=None, # the most training epochs (default 20 for ours, `SHORT_TRAINING` for torchvision's)
+                     seed:int=0, # seed of the splits, the flips, the training and the sampling
+                     mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
+                     device:str='cpu', # where networks train and heads are fitted
+                     progress:bool=True, # progress bars
+                    )->dict:
+    "Training images valued by each method on each network's features, with the noisy-label scores and the timings."
+    from shapley_cnn.data import load_splits, flip_labels
+    from shapley_cnn.models import train_model, evaluate_model, MODELS
+    from shapley_cnn.explain import SHORT_TRAINING
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods: raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {list(methods)}")
+    splits = load_splits(data, mnist_root, seed)
+    noisy, flipped = flip_labels(splits['train'], noise, seed)
+    n_train = len(noisy) if n_train is None else n_train
+    if not 0 < n_train <= len(noisy): raise ValueError(f"n_train must lie in 1..{len(noisy)}, got {n_train}")
+    players = noisy.subset(torch.arange(n_train), f"the first {n_train} images of {noisy.name}" if n_train < len(noisy) else None)
+    flipped, valid = flipped[flipped < n_train], splits['valid']
+    values, seconds, models, networks = {}, {}, {}, {}
+    for arch in progress_iter(archs, progress and len(archs) > 1):
+        network = train_model(arch, noisy, valid, epochs=epochs or (20 if arch in MODELS else SHORT_TRAINING), seed=seed,
+                              device=device, progress=progress)
+        models[arch], networks[arch] = evaluate_model(network, splits['test']), network  # scored on the test split
+        train_f, valid_f = (penultimate_features(network, d, device=device) for d in (players, valid))
+        for method in methods:
+            start = time.perf_counter()
+            values[arch, method] = data_values(train_f, players.labels, valid_f, valid.labels, method, k=k,
+                                               permutations=permutations, samples=samples, seed=seed,
+                                               progress=progress, device=device)
+            seconds[arch, method] = time.perf_counter() - start
+    return dict(data=data, train=players, valid=valid, test=splits['test'], flipped=flipped, values=values, seconds=seconds,
+                models=models, networks=networks, methods=tuple(methods), archs=tuple(archs))
+
+# %% ../nbs/50_data_values.ipynb #a2f1bb7e
+def data_value_tables(study:dict)->dict:
+    "DataFrames: the noisy-label scores per network and method (with seconds and coalitions), the networks' test scores, and with two networks or more Kendall's tau between them per method."
+    import pandas as pd
+    from shapley_cnn.explain import agreement
+    rows = {key: (noisy_label_scores(v.values, study['flipped']) if len(study['flipped']) else {})
+                 | dict(seconds=study['seconds'][key], coalitions=v.n_evals) for key, v in study['values'].items()}
+    scores = pd.DataFrame(rows).T
+    scores.index.names = ['network', 'method']
+    tables = dict(scores=scores, models=pd.DataFrame(study['models']).T.add_prefix('test '))
+    if len(study['archs']) > 1:
+        tables['agreement'] = pd.concat({m: agreement({a: study['values'][a, m].values for a in study['archs']}, n_boot=200)
+                                         for m in study['methods']}, names=['method'])
+    return tables
+
+def save_data_values(study:dict, # what `data_value_study` returns
+                     out, # the folder to write to
+                    )->Path:
+    "Write the values (one column per network and method, with labels and flips), the tables as CSV, a JSON summary and the lowest images per network and method."
+    import json, pandas as pd, matplotlib.pyplot as plt
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    flipped = torch.zeros(len(study['train']), dtype=torch.bool); flipped[study['flipped']] = True
+    columns = {'label': study['train'].labels.numpy(), 'flipped': flipped.numpy()}
+    columns |= {f"{arch}_{method}": v.values.numpy() for (arch, method), v in study['values'].items()}
+    pd.DataFrame(columns).rename_axis('image').to_csv(out / 'values.csv')
+    tables = data_value_tables(study)
+    for name, table in tables.items(): table.to_csv(out / f"{name}.csv")
+    summary = dict(data=study['train'].name, valid=study['valid'].name, flipped=len(study['flipped']),
+                   scores={f"{a}/{m}": row for (a, m), row in tables['scores'].to_dict('index').items()},
+                   models=study['models'])
+    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
+    for (arch, method), v in study['values'].items():
+        fig = plot_lowest(v, study['train'], study['flipped'])
+        fig.suptitle(f"lowest {method} values, {arch}", fontsize=8); fig.savefig(out / f"lowest_{arch}_{method}.png", dpi=120)
+        plt.close(fig)
+    return out

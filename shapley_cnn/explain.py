@@ -172,6 +172,11 @@ def _tau_b(sx:Tensor, sy:Tensor)->Tensor:
     total = lambda s: s.sum((-2, -1)).double()
     return total(sx * sy) / (total(sx.abs()) * total(sy.abs())).sqrt()
 
+def _tau_rows(x:Tensor, y:Tensor)->Tensor:
+    "Kendall's tau-b of each row pair by scipy's O(N log N) `kendalltau`: for rankings too long for the pair signs."
+    from scipy.stats import kendalltau
+    return torch.tensor([kendalltau(a, b).statistic for a, b in zip(x.numpy(), y.numpy())], dtype=torch.float64)
+
 def kendall_tau(x:Tensor, # `[..., N]` one ranking per row
                 y:Tensor, # `[..., N]` the rankings to compare with
                )->Tensor:
@@ -191,10 +196,11 @@ def agreement(values:dict, # name -> `[N]` values of the same N images
     if len(sizes) != 1: raise ValueError(f"the rankings are of different numbers of images: {sorted(sizes)}")
     n, g = sizes.pop(), torch.Generator().manual_seed(seed)
     resamples = torch.randint(0, n, (n_boot, n), generator=g)
-    signs = {name: _pair_signs(v[resamples]) for name, v in columns.items()}  # each ranking's pairs, once
+    small = n_boot * n * n <= 2**27  # every resample's pair signs fit in memory: all taus at once
+    signs = {name: _pair_signs(v[resamples]) for name, v in columns.items()} if small else {}  # each ranking's pairs, once
     rows = []
     for a, b in itertools.combinations(columns, 2):
-        boot = _tau_b(signs[a], signs[b])
+        boot = _tau_b(signs[a], signs[b]) if small else _tau_rows(columns[a][resamples], columns[b][resamples])
         low, high = boot.nanquantile(torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=boot.dtype)).tolist()
         rows.append(dict(a=a, b=b, tau=kendall_tau(columns[a], columns[b]).item(), low=low, high=high))
     return pd.DataFrame(rows)

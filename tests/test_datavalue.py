@@ -1,11 +1,13 @@
-"Data Shapley (shapley_cnn.datavalue): KNN-Shapley against exact values, the KNN game, features, clear errors."
+"""Data Shapley (shapley_cnn.datavalue): KNN-Shapley and the samplers against exact values, the batched heads against heads
+trained alone and scikit-learn, the KNN game, cached features, clear errors."""
 import warnings
 import pytest, torch
 from torch import nn
 from shapley_cnn.data import ImageData
 from shapley_cnn.shapley import exact_shapley, permutation_shapley
 from shapley_cnn.datavalue import (KNNGame, knn_shapley, valuation_data, penultimate_features, last_linear,
-                                   noisy_label_scores)
+                                   noisy_label_scores, DataGame, tmc_shapley, data_banzhaf, exact_banzhaf, leave_one_out,
+                                   removal_curves)
 
 def task(n, m=8, classes=3, dim=5, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -51,7 +53,7 @@ def test_penultimate_features_are_the_classifier_input_and_leave_the_model_alone
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 7), nn.ReLU(), nn.Linear(7, 2)).train()
     data = ImageData(torch.rand(9, 1, 6, 6), torch.zeros(9, dtype=torch.long), 'random')
-    features = penultimate_features(net, data, batch_size=4)
+    features = penultimate_features(net, data, batch_size=4, cache=False)
     with torch.no_grad(): expected = net[:5].eval()(data.images)
     net.train()
     assert features.shape == (9, 7) and torch.allclose(features, expected) and net.training
@@ -60,3 +62,67 @@ def test_penultimate_features_are_the_classifier_input_and_leave_the_model_alone
 def test_noisy_label_scores():
     scores = noisy_label_scores(torch.tensor([0.1, -1., 0.3, 0.2, -0.5, 0.4]), [1, 3])
     assert scores['precision'] == 0.5 and scores['recall'] == 0.5 and scores['auroc'] == 0.75
+
+def test_features_are_cached_by_weights_and_images(tmp_path, monkeypatch):
+    monkeypatch.setenv('SHAPLEY_CNN_CACHE', str(tmp_path))
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(36, 5), nn.ReLU(), nn.Linear(5, 2))
+    data = ImageData(torch.rand(4, 1, 6, 6), torch.zeros(4, dtype=torch.long), 'random')
+    first = penultimate_features(net, data)
+    assert len(list((tmp_path / 'features').glob('*.pt'))) == 1
+    assert torch.equal(penultimate_features(net, data), first)
+    with torch.no_grad(): net[1].bias += 1  # other weights: other features, another file
+    assert not torch.equal(penultimate_features(net, data), first)
+    assert len(list((tmp_path / 'features').glob('*.pt'))) == 2
+
+def gaussian_task(n, m=60, dim=6, classes=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    centres = 2 * torch.randn(classes, dim, generator=g)
+    labels = torch.arange(n + m) % classes
+    x = centres[labels] + torch.randn(n + m, dim, generator=g)
+    return x[:n], labels[:n], x[n:], labels[n:]
+
+def test_batched_heads_equal_heads_trained_alone_and_scikit_learn():
+    from sklearn.linear_model import LogisticRegression
+    game = DataGame(*gaussian_task(60), dtype=torch.float64)
+    coalitions = torch.rand(6, 60, generator=torch.Generator().manual_seed(1)) < 0.5
+    together = game.value(coalitions)
+    alone = torch.cat([game.value(c[None]) for c in coalitions])
+    assert torch.equal(together, alone)
+    x, vx = game.x[:, :-1].numpy(), game.valid_x[:, :-1].numpy()
+    y, vy = game.y.argmax(1).numpy(), game.valid_labels.numpy()
+    sklearn = [(LogisticRegression(tol=1e-8, max_iter=1000).fit(x[c], y[c]).predict(vx) == vy).mean() for c in coalitions.numpy()]
+    assert torch.allclose(together, torch.tensor(sklearn, dtype=torch.float64))
+
+def test_empty_and_one_class_coalitions_have_defined_values():
+    x, y, vx, vy = gaussian_task(30)
+    game = DataGame(x, y, vx, vy)
+    one_class = (y == 1)[None]
+    values = game.value(torch.cat([torch.zeros(1, 30, dtype=torch.bool), one_class]))
+    assert values[0] == 1 / 3  # no image: a uniform guess
+    assert values[1] == (vy == 1).double().mean()  # one class: always predicted
+    with pytest.raises(ValueError, match='empty coalition'): game.train(torch.zeros(1, 30, dtype=torch.bool))
+
+def test_tmc_and_banzhaf_agree_with_exact_values_of_a_data_game():
+    x, y, vx, vy = gaussian_task(8, m=80, seed=2)
+    y[0] = (y[0] + 1) % 3  # a flipped label
+    game = DataGame(x, y, vx, vy, dtype=torch.float64)
+    exact, tmc = exact_shapley(game), tmc_shapley(game, 400, tolerance=None, seed=0, progress=False)
+    assert ((tmc.values - exact.values).abs() <= 4 * tmc.stderr + 1e-9).all()
+    banzhaf, sampled = exact_banzhaf(game), data_banzhaf(game, 600, seed=0, progress=False)
+    assert ((sampled.values - banzhaf.values).abs() <= 4 * sampled.stderr + 1e-9).all()
+    assert exact.values.argmin() == 0 and abs(exact.values.sum() - (game.value(torch.ones(1, 8).bool()) - 1 / 3)) < 1e-12
+
+def test_leave_one_out_and_removal_curves():
+    game = DataGame(*gaussian_task(20))
+    loo = leave_one_out(game, progress=False).values
+    full = game.value(torch.ones(1, 20, dtype=torch.bool))[0]
+    assert torch.allclose(loo[3], full - game.value(~torch.eye(20, dtype=torch.bool)[3:4])[0])
+    curves = removal_curves(game, {'loo': loo}, (0, .5), trials=2)
+    assert list(curves.columns) == ['loo, highest first', 'loo, lowest first', 'random'] and (curves.loc[0] == full.item()).all()
+
+def test_data_game_bad_input():
+    x, y, vx, vy = gaussian_task(10)
+    with pytest.raises(ValueError, match='learner must be one of'): DataGame(x, y, vx, vy, learner='svm')
+    with pytest.raises(ValueError, match='C must be positive'): DataGame(x, y, vx, vy, C=0)
+    with pytest.raises(ValueError, match='10 feature vectors but train_labels'): DataGame(x, y[:9], vx, vy)
