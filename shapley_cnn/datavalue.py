@@ -447,11 +447,13 @@ def tmc_shapley(game:Game, # the game (a `DataGame`: its heads are warm-started 
                 seed:int|None=None, # seed of the permutations
                 checkpoint=None, # file to save state to and resume from
                 progress:bool=True, # progress bar
+                walks_at_once:int=64, # walks advanced together (a `DataGame` trains their heads of each step as one batch)
                )->ShapleyValues:
     "Ghorbani and Zou's truncated Monte Carlo Shapley: `permutation_shapley` with the Data Shapley truncation."
+    check_count(walks_at_once, 'walks_at_once')
     truncation = None if tolerance is None else data_truncation(tolerance)
-    values = permutation_shapley(game, n_permutations, truncation=truncation, seed=seed,
-                                 checkpoint=checkpoint, progress=progress)
+    values = permutation_shapley(game, n_permutations, truncation=truncation, seed=seed, checkpoint=checkpoint,
+                                 progress=progress, batch_size=walks_at_once * (game.n_players + 1))
     values.method = 'tmc'
     return values
 
