@@ -17,7 +17,7 @@ trained on the matching training split (cached after the first run).
    the largest accuracy difference, and the batched heads from a cold start (zeros) for comparison. On all training
    images and on the first 1,000.
 3. TMC-Shapley (`tmc_shapley`, truncation 0.01) of the first 1,000 training images with --tmc-noise of the training
-   labels flipped (DigitCNN trained on the noisy labels for at most 5 epochs, its features), in rounds of 8 walks, until the mean standard error is below a tenth of the values' spread (their standard deviation over the
+   labels flipped (DigitCNN trained on the noisy labels for at most 5 epochs, its features), in rounds of 64 walks, until the mean standard error is below a tenth of the values' spread (their standard deviation over the
    images) or --tmc-minutes pass (target: under 10 minutes on 2 CPU cores); the walks, seconds and both numbers.
 With --device cuda: knn_shapley and the batched heads on the GPU against the CPU (values checked equal). Never needed for
 the tests.
@@ -91,12 +91,12 @@ def noisy_game(train, valid, noise:float)->DataGame:
     return DataGame(penultimate_features(network, players), players.labels, penultimate_features(network, valid), valid.labels)
 
 def tmc_until(game:DataGame, minutes:float):
-    "Figure 3: rounds of 8 TMC walks until the mean stderr is below a tenth of the values' spread, or `minutes` pass."
+    "Figure 3: rounds of 64 TMC walks (walked together) until the mean stderr is below a tenth of the values' spread, or `minutes` pass."
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         checkpoint, walks = Path(folder) / 'tmc.npz', 0
         while True:
-            walks += 8
+            walks += 64
             values = tmc_shapley(game, walks, seed=0, checkpoint=checkpoint, progress=False)
             stderr, spread, seconds = values.stderr.mean().item(), values.values.std().item(), time.perf_counter() - start
             print(f"  {walks:4d} walks, {seconds:6.0f} s: mean stderr {stderr:.5f}, spread {spread:.5f} "
