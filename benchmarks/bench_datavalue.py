@@ -1,7 +1,7 @@
 """Data-valuation benchmark, measured in one run on this machine; prints the three figures of the data-valuation issue.
 
     python benchmarks/bench_datavalue.py [--k 5] [--naive 100] [--coalitions 128] [--sklearn 20] [--tmc-minutes 10]
-                                         [--device cuda] [--skip-tmc]
+                                         [--tmc-noise 0.1] [--device cuda] [--skip-tmc | --only-tmc]
 
 Data: the MNIST split (7,000 training, 1,000 validation images) where $SHAPLEY_CNN_MNIST (or ../shared/data/mnist)
 has the MNIST files, else the digits (1,000 and 250); the features are DigitCNN's penultimate layer, DigitCNN
@@ -10,15 +10,16 @@ trained on the matching training split (cached after the first run).
    feature vectors (target: under 2 s on 2 CPU cores for 7,000 x 1,000), against the same recursion written as in
    the paper's reference code: one validation image at a time, a Python loop over the sorted training images
    (timed on --naive validation images, both on the same ones, values checked equal).
-2. The batched logistic-regression utility (`DataGame.value`: --coalitions random coalitions, each image in each with
-   chance 1/2, trained as one batched L-BFGS optimisation, warm-started from the head on all images) against scikit-learn's
-   `LogisticRegression` fitted once per coalition (how OpenDataVal and pyDVL evaluate it) on the same features, the same
-   coalitions (the first --sklearn of them) and the same tolerance; coalitions per second of each (target: at least 20x),
-   the largest accuracy difference, and the batched heads from a cold start (zeros) for comparison. On all training
-   images and on the first 1,000.
+2. The batched logistic-regression utility (`DataGame.value`: --coalitions random coalitions, each image in each
+   with chance 1/2, trained as one batched L-BFGS optimisation, warm-started from the head on all images) against
+   scikit-learn's `LogisticRegression` fitted once per coalition (how OpenDataVal and pyDVL evaluate it) on the same
+   features, the same coalitions (the first --sklearn of them) and the same tolerance; coalitions per second of each
+   (target: at least 20x), the largest accuracy difference, and the batched heads from a cold start (zeros) for
+   comparison. On all training images and on the first 1,000.
 3. TMC-Shapley (`tmc_shapley`, truncation 0.01) of the first 1,000 training images with --tmc-noise of the training
-   labels flipped (DigitCNN trained on the noisy labels for at most 5 epochs, its features), in rounds of 64 walks, until the mean standard error is below a tenth of the values' spread (their standard deviation over the
-   images) or --tmc-minutes pass (target: under 10 minutes on 2 CPU cores); the walks, seconds and both numbers.
+   labels flipped (DigitCNN trained on the noisy labels for at most 5 epochs, its features), in rounds of 64 walks,
+   until the mean standard error is below a tenth of the values' spread (their standard deviation over the images)
+   or --tmc-minutes pass (target: under 10 minutes on 2 CPU cores); the walks, seconds and both numbers.
 With --device cuda: knn_shapley and the batched heads on the GPU against the CPU (values checked equal). Never needed for
 the tests.
 """
