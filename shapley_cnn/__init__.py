@@ -3,6 +3,7 @@
 Modules:
 
 - `shapley_cnn.datavalue`: The value of each *training* image: how much it adds to a learner's validation accuracy, averaged over every subset of the other training images it could join.
+- `shapley_cnn.distributed`: Every sampling estimator (`permutation_shapley`, `tmab_shapley`, `neuron_shapley`, `tmc_shapley`, `data_banzhaf`) runs its walks on Ray workers with `workers=`: the same seed gives the same values, whatever the number of workers.
 - `shapley_cnn.explain`: The value of a test image as Shobeiri and Aajami define it (its pixels' SHAP values summed, plus the base value), computed with captum's GradientShap and DeepLiftShap, and what that number is.
 - `shapley_cnn.layer_shap`: Attributions of every feature map of a VGG19-based two-class classifier, block by block, with captum's layer methods; their completeness checked; and one block's channels ranked by gradients beside their Shapley values.
 - `shapley_cnn.neurons`: Every filter of a CNN valued at once by the truncated multi-armed bandit, the critical few found, and the network tested without them.

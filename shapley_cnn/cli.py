@@ -6,8 +6,8 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/cli.html.md"""
 
 # %% auto #0
 __all__ = ['Data', 'Model', 'Layers', 'Baseline', 'Methods', 'Criteria', 'Archs', 'Explainers', 'DataMethods', 'COMMANDS',
-           'experiment', 'demo', 'filters', 'prune_filters', 'neurons', 'image_values', 'layer_shap', 'data_values',
-           'parser', 'main']
+           'experiment', 'ray_workers', 'demo', 'filters', 'prune_filters', 'neurons', 'image_values', 'layer_shap',
+           'data_values', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #52150e30
 import argparse, json as jsonlib, sys, time
@@ -25,6 +25,7 @@ from .neurons import neuron_study, save_neuron_study, study_summary
 from .explain import EXPLAINERS, SIX, image_value_study, image_value_tables, save_image_values
 from .layer_shap import LAYER_METHODS, layer_shap_study, save_layer_shap
 from .datavalue import METHODS as DATA_METHODS, data_value_study, data_value_tables, save_data_values
+from .distributed import RayWorkers, as_workers
 
 # %% ../nbs/90_cli.ipynb #ea9b4177
 def _report(result:dict, out, as_json:bool, started:float):
@@ -73,10 +74,21 @@ def experiment(metric:str, # the value
                device:str='cpu', # where to compute: cpu, cuda
                colour_bias:float=None, # colour the digits: the label's colour with this chance in training (e.g. 0.9)
                progress:bool=True, # progress bars (--no-progress: none)
+               workers:int=None, # walk on this many Ray workers (pip install "shapley-cnn[ray]"); default: in this process
+               cluster:str=None, # with --workers: the address of a running Ray cluster (default: a Ray runtime here)
               )->Experiment:
     "The experiment the options of a command describe: `seed` seeds the splits, the training and the sampling."
     return Experiment(data, model, list(layers) or None, metric, baseline, device=device, mnist_root=mnist_root,
-                      progress=progress, colour_bias=colour_bias).seeded(seed)
+                      progress=progress, colour_bias=colour_bias, workers=ray_workers(workers, cluster)).seeded(seed)
+
+def ray_workers(workers:int|None, # --workers
+                cluster:str|None, # --cluster
+               )->RayWorkers|None:
+    "The Ray workers `--workers N [--cluster ADDRESS]` ask for; None without --workers."
+    if workers is None:
+        if cluster is not None: raise ValueError("--cluster needs --workers N (how many workers to start on it)")
+        return None
+    return as_workers(workers, cluster)
 
 # %% ../nbs/90_cli.ipynb #ad074604
 def demo(out:str='shapley_cnn_demo', # folder for the figures and results ('' for none)
@@ -106,7 +118,7 @@ def _json_table(table)->list[dict]:
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
             for row in table.reset_index().to_dict('records')]
 
-@delegates(experiment)
+@delegates(experiment, but=['workers', 'cluster'])  # a pruning step's sampling takes a second: not worth workers
 def prune_filters(criterion:Criteria=THESIS_CRITERIA, # one or more criteria
                   metric:str='loss', # what the Shapley criteria value: loss (the thesis's), accuracy, recall:<class>
                   trials:int=3, # runs of each randomised criterion (trial t uses seed + t)
@@ -255,11 +267,13 @@ def data_values(data:Data='digits', # digits (embedded) or mnist
                 out:str='shapley_cnn_data_values', # folder for the values, tables and figures ('' for none)
                 json:bool=False, # print the tables as JSON instead
                 progress:bool=True, # progress bars (--no-progress: none)
+                workers:int=None, # TMC's and Banzhaf's work on this many Ray workers (pip install "shapley-cnn[ray]")
+                cluster:str=None, # with --workers: the address of a running Ray cluster (default: a Ray runtime here)
                ):
     "Value training images by Data Shapley on each network's features, and score how well the lowest find flipped labels."
     started = time.perf_counter()
     study = data_value_study(data, archs, method, noise, images, k, permutations, samples, epochs, seed, mnist_root,
-                             device, progress)
+                             device, progress, ray_workers(workers, cluster))
     if out: save_data_values(study, out)
     tables = data_value_tables(study)
     if json: print(jsonlib.dumps({name: _json_table(t) for name, t in tables.items()}, indent=1)); return
@@ -290,4 +304,4 @@ def main(argv=None, # the arguments; default the command line
     command = COMMANDS[args.pop('command').replace('-', '_')]
     for hidden in ('pdb', 'xtra'): args.pop(hidden, None)
     try: command(**args)
-    except (ValueError, TypeError, ConnectionError) as e: sys.exit(f"shapley-cnn: error: {e}")
+    except (ValueError, TypeError, ConnectionError, ImportError) as e: sys.exit(f"shapley-cnn: error: {e}")

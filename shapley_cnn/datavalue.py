@@ -17,7 +17,7 @@ from pathlib import Path
 from .data import ImageData, cache_dir
 from .models import _fingerprint_data
 from .games import Game, check_count, progress_iter
-from .shapley import ShapleyValues, permutation_shapley, data_truncation, _generator
+from .shapley import ShapleyValues, permutation_shapley, data_truncation, executor, _generator
 
 # %% auto #0
 __all__ = ['LEARNERS', 'METHODS', 'valuation_data', 'KNNGame', 'knn_shapley', 'last_linear', 'penultimate_features',
@@ -448,12 +448,13 @@ def tmc_shapley(game:Game, # the game (a `DataGame`: its heads are warm-started 
                 checkpoint=None, # file to save state to and resume from
                 progress:bool=True, # progress bar
                 walks_at_once:int=64, # walks advanced together (a `DataGame` trains their heads of each step as one batch)
+                workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                )->ShapleyValues:
     "Ghorbani and Zou's truncated Monte Carlo Shapley: `permutation_shapley` with the Data Shapley truncation."
     check_count(walks_at_once, 'walks_at_once')
     truncation = None if tolerance is None else data_truncation(tolerance)
     values = permutation_shapley(game, n_permutations, truncation=truncation, seed=seed, checkpoint=checkpoint,
-                                 progress=progress, batch_size=walks_at_once * (game.n_players + 1))
+                                 progress=progress, batch_size=walks_at_once * (game.n_players + 1), workers=workers)
     values.method = 'tmc'
     return values
 
@@ -475,12 +476,14 @@ def data_banzhaf(game:Game, # the game
                  seed:int|None=None, # seed of the coalitions
                  batch_size:int=512, # coalitions per call of the game
                  progress:bool=True, # progress bar
+                 workers=None, # None: evaluate here; an int or a `RayWorkers`: on Ray workers (same result)
                 )->ShapleyValues:
     "Data Banzhaf values (Wang and Jia 2023) by maximum sample reuse: every sampled coalition serves every image."
     check_count(n_samples, 'n_samples')
     coalitions = torch.rand(n_samples, game.n_players, generator=_generator(seed)) < 0.5
-    values = torch.cat([game.value(coalitions[i:i + batch_size])
-                        for i in progress_iter(range(0, n_samples, batch_size), progress)])
+    with executor(game, workers) as run_on:
+        values = torch.cat([run_on.value(coalitions[i:i + batch_size])
+                            for i in progress_iter(range(0, n_samples, batch_size), progress)])
     estimate, stderr, counts = _banzhaf(coalitions, values)
     return ShapleyValues(estimate, stderr, counts, n_samples, 'banzhaf', dict(n_samples=n_samples, seed=seed), game.players)
 
@@ -555,6 +558,7 @@ def data_values(train_features, # `[N, D]` the training images' features: the pl
                 tolerance:float|None=0.01, # TMC's truncation
                 seed:int=0, # seed of the sampling methods
                 progress:bool=True, # progress bars
+                workers=None, # TMC's and Banzhaf's: None here; an int or a `RayWorkers`: on Ray workers
                 **learner, # more arguments of `DataGame` (C, tol, max_iter, device, ...)
                )->ShapleyValues:
     "The training images' values by one method: KNN-Shapley in closed form, or TMC, Banzhaf or leave-one-out."
@@ -562,8 +566,8 @@ def data_values(train_features, # `[N, D]` the training images' features: the pl
     data = (train_features, train_labels, valid_features, valid_labels)
     if method == 'knn': return knn_shapley(*data, k=k, device=learner.get('device', 'cpu'))
     game = DataGame(*data, **learner)
-    if method == 'tmc': return tmc_shapley(game, permutations, tolerance, seed=seed, progress=progress)
-    if method == 'banzhaf': return data_banzhaf(game, samples, seed=seed, progress=progress)
+    if method == 'tmc': return tmc_shapley(game, permutations, tolerance, seed=seed, progress=progress, workers=workers)
+    if method == 'banzhaf': return data_banzhaf(game, samples, seed=seed, progress=progress, workers=workers)
     return leave_one_out(game, progress=progress)
 
 # %% ../nbs/50_data_values.ipynb #040d1225
@@ -639,6 +643,7 @@ def data_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
                      mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
                      device:str='cpu', # where networks train and heads are fitted
                      progress:bool=True, # progress bars
+                     workers=None, # TMC's and Banzhaf's: None here; an int or a `RayWorkers`: on Ray workers
                     )->dict:
     "Training images valued by each method on each network's features, with the noisy-label scores and the timings."
     from shapley_cnn.data import load_splits, flip_labels
@@ -662,7 +667,7 @@ def data_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
             start = time.perf_counter()
             values[arch, method] = data_values(train_f, players.labels, valid_f, valid.labels, method, k=k,
                                                permutations=permutations, samples=samples, seed=seed,
-                                               progress=progress, device=device)
+                                               progress=progress, device=device, workers=workers)
             seconds[arch, method] = time.perf_counter() - start
     return dict(data=data, train=players, valid=valid, test=splits['test'], flipped=flipped, values=values, seconds=seconds,
                 models=models, networks=networks, methods=tuple(methods), archs=tuple(archs))

@@ -37,6 +37,7 @@ class Experiment:
     epochs:int=100 # the most training epochs (early stopping on the validation loss)
     progress:bool=True # progress bars
     colour_bias:float|None=None # coloured digits: the label's colour with this chance in train/valid, random elsewhere
+    workers:object=None # where sampling estimators walk: None here; a number of Ray workers, or a `RayWorkers`
     def __post_init__(self):
         if self.data not in ('digits', 'mnist'):
             raise ValueError(f"Unknown data {self.data!r}: use 'digits' or 'mnist'")

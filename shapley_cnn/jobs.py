@@ -21,11 +21,12 @@ def method_options(method:str, # a key of ESTIMATORS
                    permutations:int=200, # permutations of the sampling estimators (TMAB's budget: at least 5,000)
                    k:int=3, # top k that TMAB separates
                    seed:int=0, # seed of the permutations
+                   workers=None, # where the sampling estimators walk: None here; Ray workers (an int or a `RayWorkers`)
                   )->dict:
     "The options a job passes to each estimator."
     if method not in ESTIMATORS: raise ValueError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}")
-    return dict(exact={}, permutation=dict(n_permutations=permutations, seed=seed),
-                tmab=dict(k=k, seed=seed, max_permutations=max(permutations, 5000)))[method]
+    return dict(exact={}, permutation=dict(n_permutations=permutations, seed=seed, workers=workers),
+                tmab=dict(k=k, seed=seed, max_permutations=max(permutations, 5000), workers=workers))[method]
 
 # %% ../nbs/14_lenet1.ipynb #2bc90915
 def filter_shapley(setup:Experiment|None=None, # the experiment; default: LeNet-1's conv2 on the digits
@@ -35,7 +36,7 @@ def filter_shapley(setup:Experiment|None=None, # the experiment; default: LeNet-
                   )->dict:
     "Train (or load) the experiment's network, then value the filters of its layers by each method, timed."
     setup = setup or Experiment()
-    options = {m: method_options(m, permutations, k, setup.sample_seed) for m in methods}
+    options = {m: method_options(m, permutations, k, setup.sample_seed, setup.workers) for m in methods}
     game, values, seconds = setup.game(), {}, {}
     for method in methods:
         start = time.perf_counter()

@@ -46,11 +46,12 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    checkpoint=None, # file to save the state to and resume from
                    progress:bool=True, # progress bar: walks done, players undecided, time left
                    value_range:float|None=None, # the bound R on a marginal's spread; default the metric's (2 for accuracy)
+                   workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                   )->ShapleyValues:
     "TMAB values of every player of `game`, with Neuron Shapley's dead-network truncation."
     return tmab_shapley(game, k, delta, epsilon, truncation=dead_network(game, chance, dead_tolerance, patience),
                         seed=seed, checkpoint=checkpoint, progress=progress, max_permutations=max_permutations,
-                        max_seconds=max_seconds, value_range=value_range)
+                        max_seconds=max_seconds, value_range=value_range, workers=workers)
 
 def dead_network(game:FilterGame, # the game
                  chance:float|None=None, # the value of a dead network; default 1 / number of classes
@@ -122,7 +123,7 @@ def neuron_study(setup:Experiment, # the experiment: data, network, metric, devi
     game = neuron_game(setup, images_per_walk)
     start = time.perf_counter()
     values = neuron_shapley(game, k, permutations, seed=setup.sample_seed, checkpoint=checkpoint,
-                            progress=setup.progress)
+                            progress=setup.progress, workers=setup.workers)
     seconds = time.perf_counter() - start
     test = game.on(setup.splits['test'])
     steps = min(steps, game.n_players)

@@ -20,8 +20,8 @@ from .games import Game, evaluate, extremes, coalitions_from_indices, check_coun
 # %% auto #0
 __all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights', 'exact_shapley',
            'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
-           'RunningMoments', 'random_permutations', 'Checkpoint', 'permutation_shapley', 'confidence_radius',
-           'undecided', 'tmab_shapley', 'estimate']
+           'RunningMoments', 'random_permutations', 'Checkpoint', 'InProcess', 'executor', 'permutation_shapley',
+           'confidence_radius', 'undecided', 'tmab_shapley', 'estimate']
 
 # %% ../nbs/01_shapley.ipynb #90f18a74
 @dataclass
@@ -321,6 +321,28 @@ def _truncation_params(truncation:Truncation|None):
     return None if truncation is None else dict(tolerance=truncation.tolerance, patience=truncation.patience,
                                                 level=truncation.level, walk=truncation.walk)
 
+# %% ../nbs/01_shapley.ipynb #b139ed58
+class InProcess:
+    "The default executor: a sampling run's walks and coalitions evaluated in this process."
+    def __init__(self, game:Game): self.game = game
+    def walk(self, perms:Tensor, wanted:Tensor, ends:tuple, truncation:Truncation|None, batch_size:int):
+        "`walk_permutations` of the game: marginals `[P, n]` and the number of evaluations."
+        return walk_permutations(self.game, perms, wanted, ends, truncation, batch_size)
+    def value(self, coalitions:Tensor, batch_size:int|None=None)->Tensor:
+        "The game's values of `coalitions`, `batch_size` rows per call."
+        return evaluate(self.game, coalitions, batch_size)
+    def close(self): pass
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+def executor(game:Game, # the game
+             workers=None, # None: this process; an int: that many local Ray workers; a `RayWorkers`: those
+            ):
+    "Where a sampling run's work goes: this process, or Ray workers each holding a copy of `game` (close it after)."
+    if workers is None: return InProcess(game)
+    from shapley_cnn.distributed import RayExecutor  # Ray is an optional extra, imported only when asked for
+    return RayExecutor(game, workers)
+
 # %% ../nbs/01_shapley.ipynb #eaa1c857
 def permutation_shapley(game:Game, # the game
                         n_permutations:int, # permutations to walk (antithetic pairs count twice)
@@ -330,6 +352,7 @@ def permutation_shapley(game:Game, # the game
                         checkpoint:str|Path|None=None, # file to save state to and resume from
                         progress:bool=True, # show a progress bar
                         batch_size:int=4096, # coalitions per call of the game
+                        workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                        )->ShapleyValues:
     "Monte Carlo Shapley values from random permutations, evaluated in batches."
     check_count(n_permutations, 'n_permutations')
@@ -342,15 +365,16 @@ def permutation_shapley(game:Game, # the game
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'permutation', **params), seed, checkpoint)
     per_round = 2 * max(1, batch_size // (2 * (n + 1)))
     rounds = range(math.ceil(max(n_permutations - run.done, 0) / per_round))
-    for _ in progress_iter(rounds, progress and len(rounds) > 0):
-        count = min(per_round, n_permutations - run.done)
-        perms = random_permutations(count // 2 if antithetic else count, n, run.generator)
-        if antithetic: perms = torch.cat([perms, perms.flip(1)])
-        marginals, n_evals = walk_permutations(game, perms, torch.ones_like(perms, dtype=torch.bool), ends,
-                                               truncation, batch_size)
-        if antithetic: marginals = (marginals[:count // 2] + marginals[count // 2:]) / 2
-        run.moments.add(marginals)
-        run.advance(count, n_evals)
+    with executor(game, workers if len(rounds) else None) as walks:
+        for _ in progress_iter(rounds, progress and len(rounds) > 0):
+            count = min(per_round, n_permutations - run.done)
+            perms = random_permutations(count // 2 if antithetic else count, n, run.generator)
+            if antithetic: perms = torch.cat([perms, perms.flip(1)])
+            marginals, n_evals = walks.walk(perms, torch.ones_like(perms, dtype=torch.bool), ends, truncation,
+                                            batch_size)
+            if antithetic: marginals = (marginals[:count // 2] + marginals[count // 2:]) / 2
+            run.moments.add(marginals)
+            run.advance(count, n_evals)
     return run.result('permutation', dict(n_permutations=run.done, **params))
 
 # %% ../nbs/01_shapley.ipynb #5171a337
@@ -424,6 +448,7 @@ def tmab_shapley(game:Game, # the game
                  round_size:int=16, # permutations per round between updates of the undecided set
                  batch_size:int=4096, # coalitions per call of the game
                  value_range:float|None=None, # a bound R on the spread of any player's marginals; None: the game's
+                 workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                 )->ShapleyValues:
     "Truncated multi-armed bandit Shapley (Neuron Shapley, Algorithm 1): sample until the top `k` are separated."
     n = game.n_players
@@ -446,16 +471,19 @@ def tmab_shapley(game:Game, # the game
     if bar is not None: bar.update(0)
     started = time.perf_counter()
     in_time = lambda: max_seconds is None or time.perf_counter() - started < max_seconds
-    while run.extra['active'].any() and run.done < max_permutations and in_time():
-        count = min(round_size, max_permutations - run.done)
-        perms = random_permutations(count, n, run.generator)
-        wanted = run.extra['active'].expand(count, n)
-        marginals, n_evals = walk_permutations(game, perms, wanted, ends, truncation, batch_size)
-        run.moments.add(marginals, wanted)
-        run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
-        run.advance(count, n_evals)
-        if bar is not None:
-            bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
+    more = lambda: bool(run.extra['active'].any()) and run.done < max_permutations and in_time()
+    with executor(game, workers if more() else None) as walks:
+        started = time.perf_counter()  # the time budget counts the walks, not the workers' start
+        while more():
+            count = min(round_size, max_permutations - run.done)
+            perms = random_permutations(count, n, run.generator)
+            wanted = run.extra['active'].expand(count, n)
+            marginals, n_evals = walks.walk(perms, wanted, ends, truncation, batch_size)
+            run.moments.add(marginals, wanted)
+            run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
+            run.advance(count, n_evals)
+            if bar is not None:
+                bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
                       radius())
 

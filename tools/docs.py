@@ -12,7 +12,7 @@ it, exported source and hidden cells dropped, names linked to their docs. Sphinx
 renders the pages; MathJax is served from the site itself (sphinx-mathjax-offline), so the site needs no network.
 Where Quarto is installed, `nbdev-docs` still renders the notebooks the usual nbdev way.
 """
-import argparse, json, os, re, shutil, subprocess, sys, time
+import argparse, importlib.util, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -57,6 +57,8 @@ def run_notebooks(slow:bool=False, workers:int=2)->list[Path]:
     from nbdev.config import get_config
     cfg = get_config(NBS)
     skip, force = cfg.tst_flags.split(), (['slow'] if slow else [])
+    if importlib.util.find_spec('ray'): force.append('ray')  # the cells that run on a local Ray runtime
+    else: print('Ray is not installed: the cells flagged #| ray are skipped (pip install "shapley-cnn[ray]")')
     shutil.rmtree(RUN, ignore_errors=True); RUN.mkdir(parents=True)
     copies = [Path(shutil.copy2(nb, RUN)) for nb in sorted(NBS.glob('*.ipynb'))]
     # one torch thread per notebook: two notebooks with two threads each fight over two cores

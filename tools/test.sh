@@ -2,7 +2,7 @@
 # The project's one test command, run by CI (.ci/run) and by anyone on a fresh machine:
 #   bash tools/test.sh            # notebooks (fast cells) + the docs site + pytest
 #   bash tools/test.sh --slow     # also the cells flagged #| slow (long reproductions)
-# It makes (or reuses) a virtual environment in .venv (or $VENV), installs the package with its dev extra,
+# It makes (or reuses) a virtual environment in .venv (or $VENV), installs the package with its dev and ray extras,
 # checks that nbdev-export and nbdev-clean leave the tree unchanged, runs the notebooks (nbdev's test runner) while
 # building the documentation site into docs/ (tools/docs.py), checks the site, then runs pytest.
 set -euo pipefail
@@ -15,7 +15,7 @@ fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 . "$VENV/bin/activate"
 python -m pip install -q --upgrade pip
-python -m pip install -q -e ".[dev]"
+python -m pip install -q -e ".[dev,ray]"
 
 echo "== notebooks are the source: nbdev-export and nbdev-clean must change nothing"
 before="$(git status --porcelain; git diff)"
