@@ -7,7 +7,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/distributed.html.md"""
 
 # %% ../nbs/60_distributed.ipynb #22d27350
 from __future__ import annotations
-import math, os
+import logging, math, os
 from dataclasses import dataclass
 import torch
 from torch import Tensor
@@ -51,10 +51,11 @@ def start_ray(workers:RayWorkers):
     except ImportError as e:
         raise ImportError('Running on Ray workers needs Ray: pip install "shapley-cnn[ray]"') from e
     if not ray.is_initialized():
+        quiet = dict(log_to_driver=False, logging_level=logging.ERROR)  # Ray's start-up notices are not the run's output
         if workers.address is None:  # room for every worker, even more of them than cores (they then share)
             ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(workers.n * workers.cpus)), include_dashboard=False,
-                     log_to_driver=False)
-        else: ray.init(address=workers.address, log_to_driver=False)
+                     **quiet)
+        else: ray.init(address=workers.address, **quiet)
     return ray
 
 class GameWorker:
