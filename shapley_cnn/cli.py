@@ -159,13 +159,15 @@ def neurons(model:Model='digitcnn', # the architecture, trained here and cached
             images:int=64, # a fresh random batch of this many Shapley-split images per walk
             steps:int=30, # filters removed in the removal curves
             checkpoint:str='', # file to save TMAB's state to and resume from after a kill ('' for none)
+            round_size:int=16, # walks between TMAB's decisions (with --workers: at least one for each worker)
             out:str='shapley_cnn_neurons', # folder for the values, curves and figures ('' for none)
             json:bool=False, # print the summary as JSON instead of a table
             **kwargs):
     "Value every conv filter of a network by TMAB (Neuron Shapley), then remove the top ones against random ones."
     started = time.perf_counter()
     setup = experiment(metric, model=model, layers=(), baseline='mean', **kwargs)
-    result = neuron_study(setup, k, permutations, images, steps, checkpoint=checkpoint or None)
+    result = neuron_study(setup, k, permutations, images, steps, checkpoint=checkpoint or None,
+                          round_size=round_size)
     if out: save_neuron_study(result, out)
     summary = study_summary(result)
     if json: print(jsonlib.dumps(summary, indent=1)); return

@@ -447,7 +447,7 @@ def tmc_shapley(game:Game, # the game (a `DataGame`: its heads are warm-started 
                 seed:int|None=None, # seed of the permutations
                 checkpoint=None, # file to save state to and resume from
                 progress:bool=True, # progress bar
-                walks_at_once:int=64, # walks advanced together (a `DataGame` trains their heads of each step as one batch)
+                walks_at_once:int=64, # walks advanced together, a share (a `DataGame` trains their heads of a step as one batch)
                 workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                )->ShapleyValues:
     "Ghorbani and Zou's truncated Monte Carlo Shapley: `permutation_shapley` with the Data Shapley truncation."
@@ -481,9 +481,10 @@ def data_banzhaf(game:Game, # the game
     "Data Banzhaf values (Wang and Jia 2023) by maximum sample reuse: every sampled coalition serves every image."
     check_count(n_samples, 'n_samples')
     coalitions = torch.rand(n_samples, game.n_players, generator=_generator(seed)) < 0.5
+    batches = coalitions.split(batch_size)  # the shares: a batch of coalitions per call of the game
     with executor(game, workers) as run_on:
-        values = torch.cat([run_on.value(coalitions[i:i + batch_size])
-                            for i in progress_iter(range(0, n_samples, batch_size), progress)])
+        rounds = progress_iter(range(0, len(batches), run_on.width), progress)  # a batch for each worker
+        values = torch.cat([v for start in rounds for v in run_on.value(list(batches[start:start + run_on.width]))])
     estimate, stderr, counts = _banzhaf(coalitions, values)
     return ShapleyValues(estimate, stderr, counts, n_samples, 'banzhaf', dict(n_samples=n_samples, seed=seed), game.players)
 

@@ -66,14 +66,14 @@ class GameWorker:
             import ray
             self.game_id, self.local = game_ref[0].hex(), InProcess(ray.get(game_ref[0]))
         return self.local
-    def walk(self, game_ref, perms, wanted, ends, truncation, batch_size):
-        return self._game(game_ref).walk(perms, wanted, ends, truncation, batch_size)
-    def value(self, game_ref, coalitions, batch_size=None): return self._game(game_ref).value(coalitions, batch_size)
+    def walk(self, game_ref, shares, ends, truncation, batch_size):
+        return self._game(game_ref).walk(shares, ends, truncation, batch_size)
+    def value(self, game_ref, batches, batch_size=None): return self._game(game_ref).value(batches, batch_size)
     def pid(self)->int: return os.getpid()
 
 # %% ../nbs/60_distributed.ipynb #635256a3
 class RayExecutor:
-    "Ray workers each holding a copy of `game`; a round's permutations or coalitions are split between them in order."
+    "Ray workers each holding a copy of `game`; a round's shares are dealt to them whole, in order."
     def __init__(self, game:Game, workers, # a number of local workers, or a `RayWorkers`
                 ):
         self.workers = w = as_workers(workers)
@@ -84,21 +84,23 @@ class RayExecutor:
         self.game_ref = [self.ray.put(game)]  # held here for the whole run: a restarted worker loads the game again
         self.actors = [actor.remote(max(1, int(w.cpus))) for _ in range(w.n)]
 
-    def _split(self, method:str, rows:Tensor, *aligned:Tensor, **options)->list:
-        "Each worker's results on its share of `rows` (and of the `aligned` tensors), in the order of the rows."
-        shares = [s for s in torch.arange(len(rows)).tensor_split(len(self.actors)) if len(s)]
-        calls = [getattr(actor, method).remote(self.game_ref, rows[s], *[a[s] for a in aligned], **options)
-                 for actor, s in zip(self.actors, shares)]
-        return self.ray.get(calls)
+    @property
+    def width(self)->int: return len(self.actors)  # shares at once
 
-    def walk(self, perms:Tensor, wanted:Tensor, ends:tuple, truncation:Truncation|None, batch_size:int):
-        "Marginals `[P, n]` of the permutations, walked by the workers, and the number of evaluations."
-        parts = self._split('walk', perms, wanted, ends=ends, truncation=truncation, batch_size=batch_size)
-        return torch.cat([marginals for marginals, _ in parts]), sum(n_evals for _, n_evals in parts)
+    def _deal(self, method:str, shares:list, **options)->list:
+        "Each share's result: the shares dealt to the workers in runs (a share is never cut), the results in order."
+        runs = [run.tolist() for run in torch.arange(len(shares)).tensor_split(len(self.actors)) if len(run)]
+        calls = [getattr(actor, method).remote(self.game_ref, [shares[i] for i in run], **options)
+                 for actor, run in zip(self.actors, runs)]
+        return [result for results in self.ray.get(calls) for result in results]
 
-    def value(self, coalitions:Tensor, batch_size:int|None=None)->Tensor:
-        "The game's values of `coalitions`, evaluated by the workers."
-        return torch.cat(self._split('value', coalitions, batch_size=batch_size))
+    def walk(self, shares:list, ends:tuple, truncation:Truncation|None, batch_size:int)->list[tuple[Tensor, int]]:
+        "Each share's marginals `[P, n]` and number of evaluations, walked by the workers (`InProcess.walk`)."
+        return self._deal('walk', shares, ends=ends, truncation=truncation, batch_size=batch_size)
+
+    def value(self, batches:list, batch_size:int|None=None)->list[Tensor]:
+        "The game's values of each batch of coalitions, evaluated by the workers (`InProcess.value`)."
+        return self._deal('value', batches, batch_size=batch_size)
 
     def pids(self)->list[int]:
         "The process id of each worker (to watch them, or to kill one in a test)."

@@ -46,12 +46,15 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    checkpoint=None, # file to save the state to and resume from
                    progress:bool=True, # progress bar: walks done, players undecided, time left
                    value_range:float|None=None, # the bound R on a marginal's spread; default the metric's (2 for accuracy)
+                   round_size:int=16, # walks between TMAB's decisions: on workers, at least one share for each
+                   batch_size:int=4096, # coalitions per call: a share is batch_size // (players + 1) walks, at least 1
                    workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                   )->ShapleyValues:
     "TMAB values of every player of `game`, with Neuron Shapley's dead-network truncation."
     return tmab_shapley(game, k, delta, epsilon, truncation=dead_network(game, chance, dead_tolerance, patience),
                         seed=seed, checkpoint=checkpoint, progress=progress, max_permutations=max_permutations,
-                        max_seconds=max_seconds, value_range=value_range, workers=workers)
+                        max_seconds=max_seconds, round_size=round_size, batch_size=batch_size, value_range=value_range,
+                        workers=workers)
 
 def dead_network(game:FilterGame, # the game
                  chance:float|None=None, # the value of a dead network; default 1 / number of classes
@@ -118,12 +121,13 @@ def neuron_study(setup:Experiment, # the experiment: data, network, metric, devi
                  steps:int=30, # filters removed in the removal curves
                  trials:int=3, # random orders averaged in the random curve
                  checkpoint=None, # file to save TMAB's state to and resume from
+                 round_size:int=16, # walks between TMAB's decisions (on workers: at least one for each)
                 )->dict:
     "Every filter of the experiment's network valued by TMAB, then the top ones removed against random ones on test."
     game = neuron_game(setup, images_per_walk)
     start = time.perf_counter()
     values = neuron_shapley(game, k, permutations, seed=setup.sample_seed, checkpoint=checkpoint,
-                            progress=setup.progress, workers=setup.workers)
+                            progress=setup.progress, round_size=round_size, workers=setup.workers)
     seconds = time.perf_counter() - start
     test = game.on(setup.splits['test'])
     steps = min(steps, game.n_players)

@@ -323,14 +323,17 @@ def _truncation_params(truncation:Truncation|None):
 
 # %% ../nbs/01_shapley.ipynb #b139ed58
 class InProcess:
-    "The default executor: a sampling run's walks and coalitions evaluated in this process."
+    "The default executor: a sampling run's shares walked (or evaluated) one after another in this process."
+    width = 1  # shares at once
     def __init__(self, game:Game): self.game = game
-    def walk(self, perms:Tensor, wanted:Tensor, ends:tuple, truncation:Truncation|None, batch_size:int):
-        "`walk_permutations` of the game: marginals `[P, n]` and the number of evaluations."
-        return walk_permutations(self.game, perms, wanted, ends, truncation, batch_size)
-    def value(self, coalitions:Tensor, batch_size:int|None=None)->Tensor:
-        "The game's values of `coalitions`, `batch_size` rows per call."
-        return evaluate(self.game, coalitions, batch_size)
+    def walk(self, shares:list, # `(perms, wanted)` of each share: `[P, n]` permutations, `[P, n]` marginals wanted
+             ends:tuple, truncation:Truncation|None, batch_size:int)->list[tuple[Tensor, int]]:
+        "Each share's `walk_permutations`: its marginals `[P, n]` and its number of evaluations."
+        return [walk_permutations(self.game, perms, wanted, ends, truncation, batch_size) for perms, wanted in shares]
+    def value(self, batches:list, # `[B, n]` coalitions, one batch per share
+              batch_size:int|None=None)->list[Tensor]:
+        "The game's values of each batch of coalitions, `batch_size` rows per call."
+        return [evaluate(self.game, coalitions, batch_size) for coalitions in batches]
     def close(self): pass
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -351,7 +354,7 @@ def permutation_shapley(game:Game, # the game
                         seed:int|None=None, # seed of the permutations; None for a fresh one
                         checkpoint:str|Path|None=None, # file to save state to and resume from
                         progress:bool=True, # show a progress bar
-                        batch_size:int=4096, # coalitions per call of the game
+                        batch_size:int=4096, # coalitions per call of the game (a share: what a worker gets at once)
                         workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                        )->ShapleyValues:
     "Monte Carlo Shapley values from random permutations, evaluated in batches."
@@ -363,19 +366,24 @@ def permutation_shapley(game:Game, # the game
     n, ends = game.n_players, extremes(game)
     params = dict(antithetic=antithetic, truncation=_truncation_params(truncation), seed=seed)
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'permutation', **params), seed, checkpoint)
-    per_round = 2 * max(1, batch_size // (2 * (n + 1)))
-    rounds = range(math.ceil(max(n_permutations - run.done, 0) / per_round))
-    with executor(game, workers if len(rounds) else None) as walks:
-        for _ in progress_iter(rounds, progress and len(rounds) > 0):
-            count = min(per_round, n_permutations - run.done)
-            perms = random_permutations(count // 2 if antithetic else count, n, run.generator)
-            if antithetic: perms = torch.cat([perms, perms.flip(1)])
-            marginals, n_evals = walks.walk(perms, torch.ones_like(perms, dtype=torch.bool), ends, truncation,
-                                            batch_size)
-            if antithetic: marginals = (marginals[:count // 2] + marginals[count // 2:]) / 2
-            run.moments.add(marginals)
-            run.advance(count, n_evals)
+    per_share = 2 * max(1, batch_size // (2 * (n + 1)))  # walks per call of the game
+    left = lambda: n_permutations - run.done
+    with executor(game, workers if left() > 0 else None) as walks:
+        per_round = per_share * walks.width  # a share for each worker; the shares never depend on how many
+        for _ in progress_iter(range(math.ceil(max(left(), 0) / per_round)), progress and left() > 0):
+            counts = [min(per_share, left() - start) for start in range(0, min(per_round, left()), per_share)]
+            shares = [_draw_walks(count, n, antithetic, run.generator) for count in counts]
+            results = walks.walk([(perms, torch.ones_like(perms, dtype=torch.bool)) for perms in shares], ends,
+                                 truncation, batch_size)
+            for count, (marginals, _) in zip(counts, results):  # merged share by share, in the order drawn
+                run.moments.add((marginals[:count // 2] + marginals[count // 2:]) / 2 if antithetic else marginals)
+            run.advance(sum(counts), sum(n_evals for _, n_evals in results))
     return run.result('permutation', dict(n_permutations=run.done, **params))
+
+def _draw_walks(count:int, n:int, antithetic:bool, generator:torch.Generator)->Tensor:
+    "`count` permutations of `n` players; with `antithetic`, half of them followed by their reverses."
+    perms = random_permutations(count // 2 if antithetic else count, n, generator)
+    return torch.cat([perms, perms.flip(1)]) if antithetic else perms
 
 # %% ../nbs/01_shapley.ipynb #5171a337
 class _SamplingRun:
@@ -446,7 +454,7 @@ def tmab_shapley(game:Game, # the game
                  max_permutations:int=10_000, # budget: stop after this many permutations
                  max_seconds:float|None=None, # budget in time: stop after the round that passes it (None: none)
                  round_size:int=16, # permutations per round between updates of the undecided set
-                 batch_size:int=4096, # coalitions per call of the game
+                 batch_size:int=4096, # coalitions per call of the game (a share: what a worker gets at once)
                  value_range:float|None=None, # a bound R on the spread of any player's marginals; None: the game's
                  workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                 )->ShapleyValues:
@@ -472,16 +480,18 @@ def tmab_shapley(game:Game, # the game
     started = time.perf_counter()
     in_time = lambda: max_seconds is None or time.perf_counter() - started < max_seconds
     more = lambda: bool(run.extra['active'].any()) and run.done < max_permutations and in_time()
+    per_share = max(1, batch_size // (n + 1))  # walks per call of the game
     with executor(game, workers if more() else None) as walks:
         started = time.perf_counter()  # the time budget counts the walks, not the workers' start
         while more():
             count = min(round_size, max_permutations - run.done)
-            perms = random_permutations(count, n, run.generator)
-            wanted = run.extra['active'].expand(count, n)
-            marginals, n_evals = walks.walk(perms, wanted, ends, truncation, batch_size)
-            run.moments.add(marginals, wanted)
+            perms, wanted = random_permutations(count, n, run.generator), run.extra['active'].expand(count, n)
+            shares = math.ceil(count / per_share)  # the round in even shares, whatever the number of workers
+            results = walks.walk(list(zip(perms.tensor_split(shares), wanted.tensor_split(shares))), ends, truncation,
+                                 batch_size)
+            run.moments.add(torch.cat([marginals for marginals, _ in results]), wanted)
             run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
-            run.advance(count, n_evals)
+            run.advance(count, sum(n_evals for _, n_evals in results))
             if bar is not None:
                 bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
