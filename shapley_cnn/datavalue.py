@@ -447,7 +447,7 @@ def tmc_shapley(game:Game, # the game (a `DataGame`: its heads are warm-started 
                 seed:int|None=None, # seed of the permutations
                 checkpoint=None, # file to save state to and resume from
                 progress:bool=True, # progress bar
-                walks_at_once:int=64, # walks advanced together, a share (a `DataGame` trains their heads of a step as one batch)
+                walks_at_once:int=64, # walks advanced together, a share (a `DataGame` trains a step's heads as one batch)
                 workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                )->ShapleyValues:
     "Ghorbani and Zou's truncated Monte Carlo Shapley: `permutation_shapley` with the Data Shapley truncation."
