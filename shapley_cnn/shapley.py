@@ -6,7 +6,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/shapley.html.md"""
 
 # %% ../nbs/01_shapley.ipynb #c1df38b9
 from __future__ import annotations
-import json, math, os, time
+import json, math, os, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -483,6 +483,7 @@ def tmab_shapley(game:Game, # the game
     per_share = max(1, batch_size // (n + 1))  # walks per call of the game
     with executor(game, workers if more() else None) as walks:
         started = time.perf_counter()  # the time budget counts the walks, not the workers' start
+        _warn_idle(walks.width, math.ceil(min(round_size, max_permutations) / per_share), round_size)
         while more():
             count = min(round_size, max_permutations - run.done)
             perms, wanted = random_permutations(count, n, run.generator), run.extra['active'].expand(count, n)
@@ -496,6 +497,13 @@ def tmab_shapley(game:Game, # the game
                 bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
                       radius())
+
+def _warn_idle(workers:int, shares:int, round_size:int):
+    "Warn where a round has fewer shares than there are workers: the others wait."
+    if shares < workers:
+        warnings.warn(f"TMAB's rounds of {round_size} walks make {shares} share{'s' * (shares > 1)}, so only {shares} "
+                      f"of the {workers} workers have work: raise round_size (or lower batch_size, the coalitions "
+                      "per share)", stacklevel=3)
 
 # %% ../nbs/01_shapley.ipynb #4e8d2a61
 def _value_range(game:Game, value_range:float|None)->float:
