@@ -370,6 +370,8 @@ def permutation_shapley(game:Game, # the game
     left = lambda: n_permutations - run.done
     with executor(game, workers if left() > 0 else None) as walks:
         per_round = per_share * walks.width  # a share for each worker; the shares never depend on how many
+        _warn_idle(walks.width, math.ceil(min(per_round, max(left(), 0)) / per_share),
+                   f"{min(per_round, max(left(), 0))} walks in shares of {per_share}")
         for _ in progress_iter(range(math.ceil(max(left(), 0) / per_round)), progress and left() > 0):
             counts = [min(per_share, left() - start) for start in range(0, min(per_round, left()), per_share)]
             shares = [_draw_walks(count, n, antithetic, run.generator) for count in counts]
@@ -384,6 +386,13 @@ def _draw_walks(count:int, n:int, antithetic:bool, generator:torch.Generator)->T
     "`count` permutations of `n` players; with `antithetic`, half of them followed by their reverses."
     perms = random_permutations(count // 2 if antithetic else count, n, generator)
     return torch.cat([perms, perms.flip(1)]) if antithetic else perms
+
+def _warn_idle(workers:int, shares:int, rounds:str, advice:str=''):
+    "Warn where a round has fewer shares than there are workers: the others wait."
+    if 0 < shares < workers:
+        warnings.warn(f"{rounds} make {shares} share{'s' * (shares > 1)}, so only {shares} of the {workers} workers "
+                      f"{'has' if shares == 1 else 'have'} work: {advice}lower batch_size (the coalitions per share)",
+                      stacklevel=3)
 
 # %% ../nbs/01_shapley.ipynb #5171a337
 class _SamplingRun:
@@ -483,7 +492,8 @@ def tmab_shapley(game:Game, # the game
     per_share = max(1, batch_size // (n + 1))  # walks per call of the game
     with executor(game, workers if more() else None) as walks:
         started = time.perf_counter()  # the time budget counts the walks, not the workers' start
-        _warn_idle(walks.width, math.ceil(min(round_size, max_permutations) / per_share), round_size)
+        _warn_idle(walks.width, math.ceil(min(round_size, max_permutations) / per_share),
+                   f"TMAB's rounds of {min(round_size, max_permutations)} walks", 'raise round_size or ')
         while more():
             count = min(round_size, max_permutations - run.done)
             perms, wanted = random_permutations(count, n, run.generator), run.extra['active'].expand(count, n)
@@ -497,13 +507,6 @@ def tmab_shapley(game:Game, # the game
                 bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
                       radius())
-
-def _warn_idle(workers:int, shares:int, round_size:int):
-    "Warn where a round has fewer shares than there are workers: the others wait."
-    if shares < workers:
-        warnings.warn(f"TMAB's rounds of {round_size} walks make {shares} share{'s' * (shares > 1)}, so only {shares} "
-                      f"of the {workers} workers have work: raise round_size (or lower batch_size, the coalitions "
-                      "per share)", stacklevel=3)
 
 # %% ../nbs/01_shapley.ipynb #4e8d2a61
 def _value_range(game:Game, value_range:float|None)->float:

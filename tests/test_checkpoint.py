@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent('''
         return base.value(coalitions)
     game = FunctionGame(slow_value, 14, name='slow sparse game', marginal_range=base.marginal_range)
     if method == 'permutation': result = permutation_shapley(game, 1200, seed=11, checkpoint=checkpoint, progress=False, batch_size=60, workers=workers)
-    else: result = tmab_shapley(game, k=6, seed=11, checkpoint=checkpoint, progress=False, round_size=4, max_permutations=400, epsilon=1e-3, workers=workers)
+    else: result = tmab_shapley(game, k=6, seed=11, checkpoint=checkpoint, progress=False, round_size=4, max_permutations=400, epsilon=1e-3, batch_size=30, workers=workers)
     result.save(out)
 ''')
 

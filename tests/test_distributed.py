@@ -6,6 +6,9 @@ from shapley_cnn.games import FunctionGame, sparse_game
 from shapley_cnn.shapley import permutation_shapley, tmab_shapley, executor
 from shapley_cnn.distributed import RayWorkers, RayExecutor, as_workers
 
+# a test whose workers would wait for want of shares proves nothing about them: that warning fails it
+pytestmark = pytest.mark.filterwarnings('error:.*so only')
+
 needs_ray = pytest.mark.skipif(importlib.util.find_spec('ray') is None,
                                reason='Ray is not installed: pip install "shapley-cnn[ray]" (tools/test.sh does)')
 
@@ -33,6 +36,8 @@ def test_permutation_and_tmab_on_ray_equal_the_run_in_one_process(ray_runtime):
         same(on_ray, here); assert on_ray.params == here.params
     with pytest.warns(UserWarning, match='only 2 of the 3 workers have work'):  # a round's 2 shares for 3 workers
         same(tmab_shapley(game, **tmab, workers=3), here)
+    with pytest.warns(UserWarning, match='only 1 of the 2 workers has work'):  # 30 walks fit in one share
+        permutation_shapley(game, 30, seed=3, progress=False, workers=2)
 
 @needs_ray
 def test_data_shapley_on_ray_equals_the_run_in_one_process(ray_runtime):
@@ -52,8 +57,8 @@ def test_neuron_shapley_of_digitcnn_on_ray_equals_the_run_in_one_process(ray_run
     from shapley_cnn.experiment import Experiment
     from shapley_cnn.neurons import neuron_game, neuron_shapley
     game = neuron_game(Experiment(model='digitcnn', progress=False), images_per_walk=16)
-    here = neuron_shapley(game, k=5, max_permutations=4, seed=0, progress=False)
-    same(neuron_shapley(game, k=5, max_permutations=4, seed=0, progress=False, workers=2), here)
+    options = dict(k=5, max_permutations=4, seed=0, progress=False, batch_size=2 * (game.n_players + 1))  # 2 shares
+    same(neuron_shapley(game, **options, workers=2), neuron_shapley(game, **options))
 
 @needs_ray
 def test_a_worker_killed_mid_round_is_replaced_and_nothing_is_lost_or_counted_twice(ray_runtime, tmp_path):
