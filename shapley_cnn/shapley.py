@@ -368,11 +368,12 @@ def permutation_shapley(game:Game, # the game
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'permutation', **params), seed, checkpoint)
     per_share = 2 * max(1, batch_size // (2 * (n + 1)))  # walks per call of the game
     left = lambda: n_permutations - run.done
-    with executor(game, workers if left() > 0 else None) as walks:
+    todo = max(left(), 0)
+    with executor(game, workers if todo else None) as walks:
         per_round = per_share * walks.width  # a share for each worker; the shares never depend on how many
-        _warn_idle(walks.width, math.ceil(min(per_round, max(left(), 0)) / per_share),
-                   f"{min(per_round, max(left(), 0))} walks in shares of {per_share}")
-        for _ in progress_iter(range(math.ceil(max(left(), 0) / per_round)), progress and left() > 0):
+        first = min(per_round, todo)
+        _warn_idle(walks.width, math.ceil(first / per_share), f"{first} walks in shares of {per_share}")
+        for _ in progress_iter(range(math.ceil(todo / per_round)), progress and todo > 0):
             counts = [min(per_share, left() - start) for start in range(0, min(per_round, left()), per_share)]
             shares = [_draw_walks(count, n, antithetic, run.generator) for count in counts]
             results = walks.walk([(perms, torch.ones_like(perms, dtype=torch.bool)) for perms in shares], ends,
