@@ -73,3 +73,54 @@ def test_checker_finds_problems(tmp_path):
     assert check_docs.output_problems(run) == ['cell 0: a figure shown as text only',
                                                'cell 1: a widget without a figure of its state',
                                                'cell 2: an error output']
+
+def test_left_out_cells_say_why():
+    nb = dict(metadata={}, cells=[code('#| mnist: true\nstudy("mnist")'), code('#| slow: true\n#| mnist: true\nlong()'),
+                                  code('#| mnist: true\nmore()'), code('#| slow: true\nlonger()'), code('ran()', [display({'text/plain': '1'})])])
+    cells = docs.to_page(nb, LOCAL, skipped=['mnist'])['cells']
+    notes = [c['outputs'][0]['data'].get('text/markdown', '') if c['outputs'] else '' for c in cells]
+    assert notes[0].startswith('*Not run in this build: it needs the MNIST files') and 'SHAPLEY_CNN_MNIST' in notes[0]
+    assert notes[1] == notes[2] == '*Not run in this build: it needs the MNIST files (see the first such note on this page).*'
+    assert notes[3] == '' and cells[3]['source'] == 'longer()', 'a slow cell that ran keeps its (here: no) outputs'
+    assert cells[4]['outputs'][0]['data'] == {'text/plain': '1'}
+    assert all(not c['source'].startswith('#|') for c in cells)
+
+def test_published_links_made_relative_but_the_address_kept():
+    text = f'Read them at <{LOCAL}>, or see [games]({LOCAL}games.html#game) and <a href="{LOCAL}x.html">x</a>.'
+    assert docs.relative_links(text, LOCAL) == f'Read them at <{LOCAL}>, or see [games](games.html#game) and <a href="x.html">x</a>.'
+
+def test_run_problems_refuse_a_failed_or_unrun_notebook(tmp_path):
+    ran = dict(code('x = 1'), execution_count=1)
+    (tmp_path / '01_a.ipynb').write_text(json.dumps(dict(metadata={}, nbformat=4, nbformat_minor=5, cells=[ran])))
+    (tmp_path / '02_b.ipynb').write_text(json.dumps(dict(metadata={}, nbformat=4, nbformat_minor=5, cells=[
+        ran, code('y = 2'), code('#| slow\nz = 3')])))
+    runs = sorted(tmp_path.glob('*.ipynb'))
+    run = lambda passed: dict(passed=passed, seconds=1, peak_mb=1)
+    ok = dict(notebooks={'01_a.ipynb': run(True), '02_b.ipynb': run(True)}, skip=['slow'], force=[])
+    assert check_docs.run_problems(ok, runs[:1]) == []
+    assert check_docs.run_problems(ok, runs) == ["02_b.ipynb: cells [1] were to run but have no outputs of a run"]
+    failed = dict(ok, notebooks={'01_a.ipynb': run(False)})
+    assert check_docs.run_problems(failed, runs) == ['01_a.ipynb failed when the site was built: its page would show no outputs',
+                                                     '02_b.ipynb was not run in this build']
+    assert 'no record' in check_docs.run_problems(None, runs)[0]
+
+def test_flags_of_a_build(monkeypatch):
+    "MNIST cells run where MNIST is at hand and are left out elsewhere; slow cells only with --slow."
+    monkeypatch.setattr(docs, 'mnist_here', lambda: False)
+    assert {'slow', 'mnist'} <= set(docs.skipped(*docs.run_flags()))
+    assert 'slow' not in docs.skipped(*docs.run_flags(slow=True))
+    monkeypatch.setattr(docs, 'mnist_here', lambda: True)
+    assert 'mnist' not in docs.skipped(*docs.run_flags())
+
+def test_a_page_leads_with_what_it_finds():
+    nb = dict(metadata={}, cells=[dict(cell_type='raw', metadata={}, source='---\ntitle: Study\n---\n'), markdown('Intro.'),
+                                  code('def f(): ...'), markdown('## On the digits'),
+                                  code('#| lead: true\nfig = plot()', [display({'image/png': 'iVBOR'})]),
+                                  code('#| lead: true\n#| mnist: true\nmnist()')])
+    cells = docs.to_page(nb, LOCAL, skipped=['mnist'])['cells']
+    sources = [c['source'] for c in cells]
+    assert sources[2] == '## What this page finds' and sources[3] == 'fig = plot()'
+    assert cells[3]['metadata']['tags'] == ['remove-input'] and cells[3]['outputs'][0]['data'] == {'image/png': 'iVBOR'}
+    assert sources[4] == '*Computed in [On the digits](#on-the-digits), below.*'
+    assert sources[5] == 'def f(): ...' and sources.count('fig = plot()') == 2, 'the cell stays where it is made'
+    assert len(cells) == 9, 'a cell left out of the build does not lead'

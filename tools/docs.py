@@ -11,6 +11,10 @@ that fails stops the build, as `nbdev-test` would; the run is the notebooks' tes
 it, exported source and hidden cells dropped, names linked to their docs. Sphinx, with myst-nb and the furo theme,
 renders the pages; MathJax is served from the site itself (sphinx-mathjax-offline), so the site needs no network.
 Where Quarto is installed, `nbdev-docs` still renders the notebooks the usual nbdev way.
+
+Cells flagged `#| slow`, `#| ray` or `#| mnist` run with `--slow`, where Ray is installed and where the MNIST files
+are at hand (`$SHAPLEY_CNN_MNIST`); a page says under each cell the build left out why it was not run. The run's
+record (each notebook passed or failed, its seconds and peak memory, the flags) is `build/docs/run/status.json`.
 """
 import argparse, importlib.util, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
@@ -46,19 +50,38 @@ def _pool(workers:int)->ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, max_tasks_per_child=1, initializer=_worker_setup)
 
 def _run_notebook(notebook:Path, skip_flags:list, force_flags:list, timeout:int):
-    "Run one notebook in place, saving its outputs; (name, passed, seconds)."
+    "Run one notebook in place, saving its outputs; (name, passed, seconds, peak resident memory in MB)."
+    import resource
     from nbdev.test import test_nb
     passed, seconds = test_nb(notebook, skip_flags=skip_flags, force_flags=force_flags, save=True, basepath=ROOT,
                               cell_timeout=timeout)
-    return notebook.name, passed, seconds
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the worker serves this notebook alone
+    return notebook.name, passed, seconds, peak_mb
+
+def mnist_here()->bool:
+    "Whether MNIST can be read without the network (`shapley_cnn.data.mnist_available`)."
+    from shapley_cnn.data import mnist_available
+    return mnist_available()
+
+def run_flags(slow:bool=False)->tuple[list, list]:
+    "The cell flags a build skips and those it runs anyway: slow with --slow, ray where Ray is, mnist where MNIST is."
+    from nbdev.config import get_config
+    skip, force = get_config(NBS).tst_flags.split(), (['slow'] if slow else [])
+    if importlib.util.find_spec('ray'): force.append('ray')  # the cells that run on a local Ray runtime
+    if mnist_here(): force.append('mnist')
+    return skip, force
+
+def skipped(skip:list, force:list)->list[str]:
+    "The flags whose cells a build with these flags leaves out."
+    return [flag for flag in skip if flag not in force]
 
 def run_notebooks(slow:bool=False, workers:int=2)->list[Path]:
     "Copy the notebooks to build/docs/run and run them there, each in a fresh process; the copies keep the outputs."
     from nbdev.config import get_config
     cfg = get_config(NBS)
-    skip, force = cfg.tst_flags.split(), (['slow'] if slow else [])
-    if importlib.util.find_spec('ray'): force.append('ray')  # the cells that run on a local Ray runtime
-    else: print('Ray is not installed: the cells flagged #| ray are skipped (pip install "shapley-cnn[ray]")')
+    skip, force = run_flags(slow)
+    for flag in skipped(skip, force):
+        if flag in SKIP_NOTES: print(f"cells flagged #| {flag} are not run in this build: {SKIP_NOTES[flag][0]}")
     shutil.rmtree(RUN, ignore_errors=True); RUN.mkdir(parents=True)
     copies = [Path(shutil.copy2(nb, RUN)) for nb in sorted(NBS.glob('*.ipynb'))]
     # one torch thread per notebook: two notebooks with two threads each fight over two cores
@@ -69,23 +92,57 @@ def run_notebooks(slow:bool=False, workers:int=2)->list[Path]:
     with _pool(workers) as pool:
         results = list(pool.map(_run_notebook, order, [skip] * len(order), [force] * len(order),
                                 [int(cfg.get('cell_timeout', 600))] * len(order)))
-    for name, passed, seconds in sorted(results, key=lambda r: -r[2]):
-        print(f"  {name}: {seconds:.0f} s{'' if passed else '  FAILED'}")
-    failed = [name for name, passed, _ in results if not passed]
+    for name, passed, seconds, peak_mb in sorted(results, key=lambda r: -r[2]):
+        print(f"  {name}: {seconds:.0f} s, peak {peak_mb / 1024:.1f} GB{'' if passed else '  FAILED'}")
+    write_status(results, skip, force)
+    failed = [name for name, passed, *_ in results if not passed]
     if failed: sys.exit(f"notebooks failed (their tracebacks are above): {', '.join(failed)}")
-    print(f"ran {len(copies)} notebooks in {time.perf_counter() - started:.0f} s")
+    print(f"ran {len(copies)} notebooks in {time.perf_counter() - started:.0f} s; the largest peak "
+          f"{max(r[3] for r in results) / 1024:.1f} GB")
     return copies
+
+STATUS = RUN / 'status.json'
+
+def write_status(results:list, skip:list, force:list):
+    "Record how each notebook ran (passed, seconds, peak memory) and the flags, for the checker and the benchmarks."
+    notebooks = {name: dict(passed=passed, seconds=round(seconds, 1), peak_mb=round(peak_mb))
+                 for name, passed, seconds, peak_mb in results}
+    STATUS.write_text(json.dumps(dict(notebooks=notebooks, skip=skip, force=force), indent=1))
+
+def read_status()->dict|None:
+    "What `write_status` recorded of the last run, or None where no run finished."
+    return json.loads(STATUS.read_text()) if STATUS.exists() else None
 
 _OPTION = re.compile(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
 _TAGS = {('echo', 'false'): 'remove-input', ('output', 'false'): 'remove-output', ('include', 'false'): 'remove-cell'}
 
-def _cell_options(cell:dict):
-    "Move a cell's leading Quarto options (`#| echo: false`) into the cell tags myst-nb understands."
-    lines = cell['source'].splitlines()
+def _cell_options(cell:dict)->list[str]:
+    "Move a cell's leading Quarto options (`#| echo: false`) into the cell tags myst-nb understands; the cell's flags."
+    lines, flags = cell['source'].splitlines(), []
     while lines and (m := _OPTION.match(lines[0])):
         if tag := _TAGS.get((m[1], m[2].lower())): cell.setdefault('metadata', {}).setdefault('tags', []).append(tag)
+        elif m[2].lower() == 'true': flags.append(m[1])  # nbdev writes a flag (`#| slow`) as `#| slow: true`
         lines.pop(0)
     cell['source'] = '\n'.join(lines)
+    return flags
+
+# why a build leaves out the cells of a flag: the first note on a page in full, the later ones short
+SKIP_NOTES = {
+    'mnist': ("it needs the MNIST files, which this build did not have. Put `t10k-images-idx3-ubyte.gz` and "
+              "`t10k-labels-idx1-ubyte.gz` (the MNIST test set, from any MNIST mirror) in a folder, set "
+              "`SHAPLEY_CNN_MNIST` to that folder and build again (`python tools/docs.py`)",
+              "it needs the MNIST files (see the first such note on this page)"),
+    'slow': ("it is a long reproduction, run by `python tools/docs.py --slow` (or `bash tools/test.sh --slow`)",
+             "a long reproduction (`--slow`)"),
+    'ray': ('it needs Ray: `pip install "shapley-cnn[ray]"`, then build again', "it needs Ray"),
+}
+
+def skip_note(flags:list[str], seen:set)->dict:
+    "The output a page shows under a cell the build left out, saying why; `seen` holds the flags explained already."
+    reasons = [SKIP_NOTES.get(flag, (f"it is flagged `{flag}`",) * 2)[flag in seen] for flag in flags]
+    seen.update(flags)
+    return dict(output_type='display_data', metadata={},
+                data={'text/markdown': f"*Not run in this build: {'; '.join(reasons)}.*"})
 
 def _text(value)->str: return ''.join(value) if isinstance(value, list) else value
 
@@ -99,7 +156,7 @@ def _outputs(outputs:list, local:str)->list:
             kept.append(dict(output_type='display_data', metadata={}, data={'text/markdown': WIDGET_NOTE}))
             continue
         if 'text/markdown' in data:   # show_doc's leading rule is a transition docutils rejects inside an output
-            data['text/markdown'] = re.sub(r'^---\n+', '', _text(data['text/markdown']).replace(local, ''))
+            data['text/markdown'] = re.sub(r'^---\n+', '', relative_links(_text(data['text/markdown']), local))
         kept.append(out)
     return kept
 
@@ -120,24 +177,48 @@ def _valid(cell:dict, index:int)->dict:
     cell['metadata'] = {k: v for k, v in cell.get('metadata', {}).items() if k != 'execution'}
     return cell
 
-def to_page(nb:dict, local:str)->dict:
-    "An nbdev-processed notebook as myst-nb renders it; links to the published docs made relative (`local` prefix)."
-    cells = []
+def to_page(nb:dict, local:str, skipped=())->dict:
+    "An nbdev-processed notebook as myst-nb renders it; links to the published docs made relative (`local` prefix); a note under each cell whose flag is in `skipped`."
+    cells, seen = [], set()
     for cell in nb['cells']:
         cell['source'] = _text(cell['source'])
         if cell['cell_type'] == 'raw' and cell['source'].lstrip().startswith('---'):
             cells.append(_title_cell(cell['source'])); continue
         if 'THIS FILE WAS AUTOGENERATED' in cell['source']: continue
         if cell['cell_type'] == 'code':
-            _cell_options(cell)
-            cell['outputs'] = _outputs(cell.get('outputs', []), local)
+            flags = _cell_options(cell)
+            left_out = [flag for flag in flags if flag in skipped]
+            cell['outputs'] = [skip_note(left_out, seen)] if left_out else _outputs(cell.get('outputs', []), local)
+            if LEAD in flags and not left_out: cell[LEAD] = True
         else:   # links to other notebooks (`29_pruning_study.ipynb`) point at their pages
-            cell['source'] = re.sub(r'\]\(\d+[a-z]?_(\w+\.ipynb)', r'](\1', cell['source'].replace(local, ''))
+            cell['source'] = re.sub(r'\]\(\d+[a-z]?_(\w+\.ipynb)', r'](\1', relative_links(cell['source'], local))
         cells.append(cell)
-    nb['cells'] = [_valid(cell, i) for i, cell in enumerate(cells)]
+    nb['cells'] = [_valid(cell, i) for i, cell in enumerate(lead_with_findings(cells))]
     return nb
 
-def _process_notebook(notebook:Path, local:str)->str:
+LEAD = 'lead'  # the flag of a cell whose output a page shows at its top too: what the page finds
+
+def lead_with_findings(cells:list[dict])->list[dict]:
+    "The cells with, before the first code cell, a copy of each `#| lead` cell's output and a link to where it is made."
+    from docutils.nodes import make_id
+    found, section = [], None
+    for cell in cells:
+        if cell['cell_type'] == 'markdown' and (m := re.match(r'#{2,4} (.+)', cell['source'])): section = m[1].strip()
+        if cell.pop(LEAD, False) and cell['outputs']:
+            where = f"[{section}](#{make_id(section)})" if section else 'further down'
+            copy = {k: v for k, v in cell.items() if k != 'id'}  # a cell id of its own (`_valid` gives one)
+            found += [dict(copy, metadata=dict(cell['metadata'], tags=['remove-input'])),
+                      dict(cell_type='markdown', metadata={}, source=f"*Computed in {where}, below.*")]
+    if not found: return cells
+    first = next(i for i, cell in enumerate(cells) if cell['cell_type'] == 'code')
+    heading = dict(cell_type='markdown', metadata={}, source="## What this page finds")
+    return cells[:first] + [heading, *found] + cells[first:]
+
+def relative_links(markdown:str, local:str)->str:
+    "Links to the published docs (`](local...`) made relative; the address itself, written out, kept."
+    return markdown.replace(f"]({local}", "](").replace(f'href="{local}', 'href="')
+
+def _process_notebook(notebook:Path, local:str, skipped:list)->str:
     "Apply nbdev's doc processors (as `nbdev-docs` does) to a run notebook and write its page; the page's name."
     from fastcore.nbio import read_nb, write_nb
     from nbdev.processors import FilterDefaults
@@ -145,7 +226,7 @@ def _process_notebook(notebook:Path, local:str)->str:
     FilterDefaults()(nb)
     page = PAGES / f"{page_name(notebook)}.ipynb"
     write_nb(nb, page)
-    page.write_text(json.dumps(to_page(json.loads(page.read_text()), local), indent=1))
+    page.write_text(json.dumps(to_page(json.loads(page.read_text()), local, skipped), indent=1))
     return page.stem
 
 def _toctree(notebooks:list[Path])->str:
@@ -164,8 +245,10 @@ def make_pages(runs:list[Path], workers:int=2):
     cfg = get_config(NBS)
     local = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/') + '/'
     shutil.rmtree(PAGES, ignore_errors=True); PAGES.mkdir(parents=True)
+    status = read_status()
+    left_out = skipped(status['skip'], status['force']) if status else []
     with _pool(workers) as pool:
-        list(pool.map(_process_notebook, runs, [local] * len(runs)))
+        list(pool.map(_process_notebook, runs, [local] * len(runs), [left_out] * len(runs)))
     index = PAGES / 'index.ipynb'
     nb = json.loads(index.read_text())
     nb['cells'].append(dict(cell_type='markdown', id='sidebar', metadata={}, source=_toctree(runs)))

@@ -20,7 +20,9 @@ def render(notebook:Path)->str:
     for cell in json.loads(notebook.read_text())['cells']:
         source = ''.join(cell['source']).strip()
         if cell['cell_type'] == 'markdown': parts.append(links(source))
-        elif source and not source.startswith('#| hide'): parts.append(f"```python\n{source}\n```")
+        elif source and not source.startswith('#| hide'):  # the directives are the notebook's, not the reader's
+            code = '\n'.join(line for line in source.splitlines() if not line.startswith('#|'))
+            parts.append(f"```python\n{code}\n```")
     return "<!-- generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file -->\n\n" + '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':
