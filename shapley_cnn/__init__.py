@@ -1,13 +1,37 @@
-"""Shapley values for convolutional neural networks: which filters, and which training images, matter
+"""Shapley values for convolutional neural networks: which filters, and which training images, matter.
 
-Modules:
-
-- `shapley_cnn.datavalue`: The value of each *training* image: how much it adds to a learner's validation accuracy, averaged over every subset of the other training images it could join.
-- `shapley_cnn.distributed`: Every sampling estimator (`permutation_shapley`, `tmab_shapley`, `neuron_shapley`, `tmc_shapley`, `data_banzhaf`) runs its walks on Ray workers with `workers=`: the same seed gives the same values, whatever the number of workers.
-- `shapley_cnn.explain`: The value of a test image as Shobeiri and Aajami define it (its pixels' SHAP values summed, plus the base value), computed with captum's GradientShap and DeepLiftShap, and what that number is.
-- `shapley_cnn.layer_shap`: Attributions of every feature map of a VGG19-based two-class classifier, block by block, with captum's layer methods; their completeness checked; and one block's channels ranked by gradients beside their Shapley values.
-- `shapley_cnn.neurons`: Every filter of a CNN valued at once by the truncated multi-armed bandit, the critical few found, and the network tested without them.
-- `shapley_cnn.repair`: Neuron Shapley on MNIST, and the filters behind a planted bias or an adversarial attack found by their values and removed.
-- `shapley_cnn.walks`: Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it switches can change; for any CNN torch.fx can trace, residual connections and batch norm included."""
+The main names of every module are here too (`from shapley_cnn import exact_shapley, FilterGame, Experiment`); each
+loads its module on first use, so that `import shapley_cnn` stays quick."""
 
 __version__ = "0.1.0"
+
+_MAIN = {  # module -> the names `from shapley_cnn import ...` offers
+    'games': ['Game', 'FunctionGame', 'TabularGame', 'AdditiveGame', 'UnanimityGame', 'GloveGame', 'AirportGame',
+              'WeightedVotingGame', 'sparse_game'],
+    'shapley': ['ShapleyValues', 'exact_shapley', 'permutation_shapley', 'tmab_shapley', 'estimate', 'Truncation',
+                'data_truncation', 'neuron_truncation'],
+    'axioms': ['check_efficiency', 'check_symmetry', 'check_null_player', 'check_additivity'],
+    'data': ['ImageData', 'load_digits', 'load_mnist', 'load_splits', 'mnist_available'],
+    'models': ['LeNet1', 'DigitCNN', 'train_model', 'evaluate_model'],
+    'filters': ['FilterGame'],
+    'experiment': ['Experiment'],
+    'jobs': ['filter_shapley', 'results_table'],
+    'pruning_jobs': ['pruning_study'],
+    'neurons': ['neuron_game', 'neuron_shapley', 'neuron_study'],
+    'explain': ['image_values', 'image_value_study'],
+    'layer_shap': ['layer_shap_study'],
+    'datavalue': ['knn_shapley', 'penultimate_features', 'DataGame', 'tmc_shapley', 'data_banzhaf', 'leave_one_out',
+                  'data_value_study'],
+}
+_MODULE_OF = {name: module for module, names in _MAIN.items() for name in names}
+__all__ = list(_MODULE_OF)
+
+def __getattr__(name):
+    "A main name, from its module (imported now, the first time)."
+    if name not in _MODULE_OF: raise AttributeError(f"module 'shapley_cnn' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f"shapley_cnn.{_MODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value
+
+def __dir__(): return sorted([*globals(), *__all__])

@@ -26,6 +26,9 @@ class AxiomCheck:
     worst: float # the largest violation found, relative to its tolerance (<= 1 when it holds)
     detail: str # what was compared
     def __bool__(self): return bool(self.holds)
+    def __repr__(self):
+        return (f"AxiomCheck({self.axiom} {'holds' if self.holds else 'FAILS'}: worst violation {self.worst:.3g} of its "
+                f"tolerance)\n  {self.detail}")
 
 def _verdict(axiom:str, gaps:Tensor, tolerances:Tensor, detail:str)->AxiomCheck:
     ratio = (gaps / tolerances).max().item() if len(gaps) else 0.

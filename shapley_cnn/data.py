@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['MNIST_ENV', 'MNIST_FILES', 'DIGITS_SPLIT', 'MNIST_SPLIT', 'FULL_MNIST_SPLIT', 'PALETTE', 'ImageData', 'load_digits',
-           'show_images', 'cache_dir', 'load_mnist', 'split_data', 'load_splits', 'flip_labels', 'color_digits',
-           'colour_splits']
+__all__ = ['MNIST_ENV', 'MNIST_FILES', 'MNIST_HELP', 'DIGITS_SPLIT', 'MNIST_SPLIT', 'FULL_MNIST_SPLIT', 'PALETTE', 'ImageData',
+           'load_digits', 'show_images', 'cache_dir', 'load_mnist', 'mnist_available', 'results_folder', 'save_figure',
+           'wrapped', 'split_data', 'load_splits', 'flip_labels', 'color_digits', 'colour_splits']
 
 # %% ../nbs/10_data.ipynb #b4e6463f
 @dataclass
@@ -55,7 +55,7 @@ def load_digits(size:int=28, # height and width to resize to
     images = torch.tensor(bunch.images, dtype=torch.float32)[:, None] / 16.
     if size != 8: images = F.interpolate(images, size=(size, size), mode='bilinear', align_corners=False).clamp(0, 1)
     return ImageData(images, torch.tensor(bunch.target, dtype=torch.long),
-                     f"digits (scikit-learn, 8x8 resized to {size}x{size})")
+                     f"scikit-learn digits at {size}x{size}")
 
 # %% ../nbs/10_data.ipynb #aef88959
 def show_images(data:ImageData, # the images
@@ -67,7 +67,7 @@ def show_images(data:ImageData, # the images
     import matplotlib.pyplot as plt
     classes = list(range(min(n, data.n_classes)))
     fig, axes = plt.subplots(1, len(classes),
-                             figsize=(1.1 * len(classes), 1.4)) if ax_row is None else (ax_row[0].figure, ax_row)
+                             figsize=(min(8.8, 0.88 * len(classes)), 1.2), layout='constrained') if ax_row is None else (ax_row[0].figure, ax_row)
     for ax, c in zip(np.atleast_1d(axes), classes):
         image = data.images[(data.labels == c).nonzero()[0, 0]]
         ax.imshow(image.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray' if image.shape[0] == 1 else None, vmin=0,
@@ -80,6 +80,9 @@ def show_images(data:ImageData, # the images
 MNIST_ENV = 'SHAPLEY_CNN_MNIST'
 MNIST_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
                'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
+MNIST_HELP = ("put t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (the test set; the train-*.gz files too "
+              "if you have them), from any MNIST mirror (torchvision's: https://ossci-datasets.s3.amazonaws.com/mnist/), "
+              f"in a folder and pass it: root=..., --mnist-root on the command line, or ${MNIST_ENV}")
 
 def _find(folder:Path, stem:str)->Path|None:
     for base in (folder, folder / 'MNIST' / 'raw'):
@@ -119,10 +122,10 @@ def load_mnist(root:str|Path|None=None, # folder with the IDX files; default $SH
     root = root or os.environ.get(MNIST_ENV)
     if root is None:
         if download: return _download_mnist()
-        raise ValueError(f"No MNIST folder given: pass the folder of the IDX files (or set ${MNIST_ENV}), or "
-                         "download=True")
+        raise ValueError(f"No MNIST folder given and ${MNIST_ENV} is not set: {MNIST_HELP}; or download=True "
+                         "to fetch MNIST with torchvision")
     folder = Path(root)
-    if not folder.is_dir(): raise ValueError(f"MNIST folder {folder} does not exist")
+    if not folder.is_dir(): raise ValueError(f"MNIST folder {folder} does not exist: {MNIST_HELP}")
     sets = {}
     for part, stems in MNIST_FILES.items():
         paths = [_find(folder, stem) for stem in stems]
@@ -130,8 +133,7 @@ def load_mnist(root:str|Path|None=None, # folder with the IDX files; default $SH
         images, labels = (_read_idx(p) for p in paths)
         sets[part] = ImageData(images.float()[:, None] / 255., labels.long(), f"MNIST {part} ({folder.name}/)")
     if not sets:
-        raise ValueError(f"No MNIST files found in {folder}: it must hold {MNIST_FILES['test'][0]}(.gz) and the "
-                         "others")
+        raise ValueError(f"No MNIST files found in {folder}: {MNIST_HELP}")
     return sets
 
 def _download_mnist()->dict[str, ImageData]:
@@ -140,13 +142,48 @@ def _download_mnist()->dict[str, ImageData]:
     for part in ('train', 'test'):
         try: ds = MNIST(cache_dir() / 'data', train=part == 'train', download=True)
         except (RuntimeError, OSError) as e:
-            raise ConnectionError(f"MNIST could not be downloaded ({str(e).splitlines()[0]}); offline, pass the "
-                                  "folder "
-                                  f"that holds the IDX files (root=..., `--mnist-root` on the command line, or "
-                                  f"${MNIST_ENV})") from e
+            raise ConnectionError(f"MNIST could not be downloaded ({str(e).splitlines()[0].rstrip(':')}); "
+                                  f"offline, {MNIST_HELP}") from e
         sets[part] = ImageData(ds.data.float()[:, None] / 255., ds.targets.long(),
                                f"MNIST {part} (torchvision download)")
     return sets
+
+# %% ../nbs/10_data.ipynb #54c2cbb8
+def mnist_available(root:str|Path|None=None, # a folder to look in; default $SHAPLEY_CNN_MNIST, else an earlier download
+                   )->bool:
+    "Whether MNIST's test set can be read without the network: from `root`, `$SHAPLEY_CNN_MNIST` or torchvision's cache."
+    root = root or os.environ.get(MNIST_ENV)
+    folder = Path(root) if root else cache_dir() / 'data'
+    return folder.is_dir() and all(_find(folder, stem) for stem in MNIST_FILES['test'])
+
+# %% ../nbs/10_data.ipynb #f9dbc012
+def results_folder(out, # the folder the results go to
+                  )->Path:
+    "The folder `out`, made if need be and checked writable; a clear `ValueError` where it is a file or read-only."
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is a file, not a folder: give a folder for the results")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / '.shapley_cnn_write_test'; probe.write_text(''); probe.unlink()
+    except OSError as e:
+        raise ValueError(f"Cannot write to the folder {out} ({e.strerror}): give a folder you can write to") from None
+    return out
+
+def save_figure(fig, # a matplotlib figure
+                path, # the file to write
+                dpi:int=120, # its resolution
+               )->Path:
+    "Write `fig` to `path` and close it."
+    import matplotlib.pyplot as plt
+    fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    return Path(path)
+
+def wrapped(text:str, # a title or an axis label
+            width:int=60, # the most characters a line
+           )->str:
+    "`text` in lines of at most `width` characters, so that a long label stays within its axes."
+    import textwrap
+    return '\n'.join(textwrap.wrap(text, width)) if text else text
 
 # %% ../nbs/10_data.ipynb #5810f60b
 def split_data(data:ImageData, # the images to split

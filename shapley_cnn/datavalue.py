@@ -1,5 +1,4 @@
-"""The value of each *training* image: how much it adds to a learner's validation accuracy, averaged over every
-subset of the other training images it could join.
+"""The value of each *training* image: how much it adds to a learner's validation accuracy, averaged over every subset of the other training images it could join.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/data_values.html.md"""
 
@@ -14,9 +13,9 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 import hashlib, os
 from pathlib import Path
-from .data import ImageData, cache_dir
+from .data import ImageData, cache_dir, results_folder, save_figure, wrapped
 from .models import _fingerprint_data
-from .games import Game, check_count, progress_iter
+from .games import Game, check_count, as_device, progress_iter
 from .shapley import ShapleyValues, permutation_shapley, data_truncation, executor, _generator
 
 # %% auto #0
@@ -38,9 +37,14 @@ def _features(features, name:str)->Tensor:
     return features
 
 def _labels(labels, n:int, name:str)->Tensor:
-    labels = torch.as_tensor(labels)
+    advice = "number the classes 0, 1, ... first (e.g. `np.unique(labels, return_inverse=True)[1]`)"
+    try: labels = torch.as_tensor(labels)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be integer class labels, got {type(labels).__name__} of "
+                        f"{type(next(iter(labels), None)).__name__}: {advice}") from None
     if labels.is_floating_point() or labels.dtype == torch.bool:
-        raise TypeError(f"{name} must be integer class labels, got dtype {labels.dtype}")
+        raise TypeError(f"{name} must be integer class labels, got dtype {labels.dtype}: {advice}")
+    if len(labels) and labels.min() < 0: raise ValueError(f"{name} must be class numbers >= 0, got {labels.min().item()}")
     if labels.shape != (n,): raise ValueError(f"{n} feature vectors but {name} has shape {list(labels.shape)}")
     return labels.long()
 
@@ -196,6 +200,14 @@ def noisy_label_scores(values, # `[N]` values of the training images
                 auroc=roc_auc_score(noisy.numpy(), -values.numpy()))
 
 # %% ../nbs/50_data_values.ipynb #ee3a4153
+def _image_row(count:int, height:float):
+    "A figure of `count` small image axes, at most 8 a row (8.8 inches across), and those axes."
+    import matplotlib.pyplot as plt
+    cols = min(count, 8); rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, height * rows), squeeze=False, layout='constrained')
+    for ax in axes.flat[count:]: ax.axis('off')
+    return fig, axes.flat[:count]
+
 def plot_lowest(values:ShapleyValues, # values of the training images
                 data:ImageData, # those images, with the labels they were valued with
                 flipped=None, # indices of flipped labels, to mark
@@ -206,7 +218,7 @@ def plot_lowest(values:ShapleyValues, # values of the training images
     import matplotlib.pyplot as plt
     order = values.values.argsort(descending=highest)[:count]
     flipped = set(torch.as_tensor([] if flipped is None else flipped).tolist())
-    fig, axes = plt.subplots(1, count, figsize=(1.1 * count, 1.6))
+    fig, axes = _image_row(count, 1.7)
     for ax, i in zip(axes, order.tolist()):
         ax.imshow(data.images[i].permute(1, 2, 0).squeeze(), cmap='gray'); ax.axis('off')
         ax.set_title(f"{int(data.labels[i])}\n{values.values[i]:.4f}", fontsize=7, color='red' if i in flipped else 'black')
@@ -483,7 +495,7 @@ def data_banzhaf(game:Game, # the game
     coalitions = torch.rand(n_samples, game.n_players, generator=_generator(seed)) < 0.5
     batches = coalitions.split(batch_size)  # the shares: a batch of coalitions per call of the game
     with executor(game, workers) as run_on:
-        rounds = progress_iter(range(0, len(batches), run_on.width), progress)  # a batch for each worker
+        rounds = progress_iter(range(0, len(batches), run_on.width), progress, 'Data Banzhaf: rounds')  # a batch for each worker
         values = torch.cat([v for start in rounds for v in run_on.value(list(batches[start:start + run_on.width]))])
     estimate, stderr, counts = _banzhaf(coalitions, values)
     return ShapleyValues(estimate, stderr, counts, n_samples, 'banzhaf', dict(n_samples=n_samples, seed=seed), game.players)
@@ -505,7 +517,7 @@ def leave_one_out(game:Game, # the game
     n = game.n_players
     v_all = game.value(torch.ones(1, n, dtype=torch.bool))[0]
     without = torch.cat([game.value(~torch.eye(n, dtype=torch.bool)[i:i + batch_size])
-                         for i in progress_iter(range(0, n, batch_size), progress)])
+                         for i in progress_iter(range(0, n, batch_size), progress, 'leave-one-out: batches')])
     return ShapleyValues(v_all - without, torch.zeros(n), torch.ones(n, dtype=torch.long), n + 1, 'leave-one-out', {},
                          game.players)
 
@@ -530,15 +542,15 @@ class RetrainGame(Game):
     marginal_range = 2.0
 
     def value(self, coalitions:Tensor)->Tensor:
-        return torch.tensor([self._accuracy(c) for c in progress_iter(coalitions, self.progress and len(coalitions) > 1)],
+        return torch.tensor([self._accuracy(c) for c in progress_iter(coalitions, self.progress and len(coalitions) > 1, 'retraining per coalition')],
                             dtype=torch.float64)
 
     def _accuracy(self, coalition:Tensor)->float:
         if not coalition.any(): return self.empty_value
-        from shapley_cnn.models import _build, evaluate_model
+        from shapley_cnn.models import build_model, evaluate_model
         torch.manual_seed(self.seed)
         images = self.train_data.images
-        model = _build(self.arch, self.n_classes, images.shape[1], images.shape[-1]).train()
+        model = build_model(self.arch, self.n_classes, images.shape[1], images.shape[-1]).train()
         optimiser = torch.optim.Adam(model.parameters(), self.lr)
         x, y = images[coalition], self.train_data.labels[coalition]
         for _ in range(self.steps):
@@ -607,12 +619,12 @@ def plot_removal(curves, # what `removal_curves` returns
                 ):
     "The removal curves: lowest-first dashed, random in black."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout='constrained')
     for name in curves:
         ax.plot(curves.index, curves[name], marker='.', ls='--' if 'lowest' in name else '-', label=name,
                 **(dict(color='black') if name == 'random' else {}))
     ax.set_xlabel('share of the training images removed'); ax.set_ylabel('accuracy of the retrained learner')
-    ax.set_title(title, fontsize=9); ax.legend(fontsize=7); fig.tight_layout()
+    ax.set_title(wrapped(title, 80), fontsize=9); ax.legend(fontsize=7)
     return fig
 
 def plot_disputed(values:dict, # network -> `[N]` values of the same training images
@@ -623,7 +635,7 @@ def plot_disputed(values:dict, # network -> `[N]` values of the same training im
     import matplotlib.pyplot as plt
     ranks = torch.stack([torch.as_tensor(v).argsort().argsort().double() / (len(v) - 1) for v in values.values()])
     spread = ranks.max(0).values - ranks.min(0).values
-    fig, axes = plt.subplots(1, count, figsize=(1.1 * count, 1.7))
+    fig, axes = _image_row(count, 1.8)
     for ax, i in zip(axes, spread.argsort(descending=True)[:count].tolist()):
         ax.imshow(data.images[i].permute(1, 2, 0).squeeze(), cmap='gray'); ax.axis('off')
         ax.set_title(f"{int(data.labels[i])}: {ranks[:, i].min():.0%}-{ranks[:, i].max():.0%}", fontsize=7)
@@ -648,10 +660,15 @@ def data_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
                     )->dict:
     "Training images valued by each method on each network's features, with the noisy-label scores and the timings."
     from shapley_cnn.data import load_splits, flip_labels
-    from shapley_cnn.models import train_model, evaluate_model, MODELS
+    from shapley_cnn.models import train_model, evaluate_model, check_arch, MODELS
     from shapley_cnn.explain import SHORT_TRAINING
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods: raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {list(methods)}")
+    if not archs: raise ValueError("give at least one architecture")
+    for arch in archs: check_arch(arch)
+    for count, name in ((k, 'k'), (permutations, 'permutations'), (samples, 'samples')): check_count(count, name)
+    if epochs is not None: check_count(epochs, 'epochs')
+    as_device(device)
     splits = load_splits(data, mnist_root, seed)
     noisy, flipped = flip_labels(splits['train'], noise, seed)
     n_train = len(noisy) if n_train is None else n_train
@@ -659,7 +676,7 @@ def data_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     players = noisy.subset(torch.arange(n_train), f"the first {n_train} images of {noisy.name}" if n_train < len(noisy) else None)
     flipped, valid = flipped[flipped < n_train], splits['valid']
     values, seconds, models, networks = {}, {}, {}, {}
-    for arch in progress_iter(archs, progress and len(archs) > 1):
+    for arch in progress_iter(archs, progress and len(archs) > 1, 'networks'):
         network = train_model(arch, noisy, valid, epochs=epochs or (20 if arch in MODELS else SHORT_TRAINING), seed=seed,
                               device=device, progress=progress)
         models[arch], networks[arch] = evaluate_model(network, splits['test']), network  # scored on the test split
@@ -692,8 +709,8 @@ def save_data_values(study:dict, # what `data_value_study` returns
                      out, # the folder to write to
                     )->Path:
     "Write the values (one column per network and method, with labels and flips), the tables as CSV, a JSON summary and the lowest images per network and method."
-    import json, pandas as pd, matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    import json, pandas as pd
+    out = results_folder(out)
     flipped = torch.zeros(len(study['train']), dtype=torch.bool); flipped[study['flipped']] = True
     columns = {'label': study['train'].labels.numpy(), 'flipped': flipped.numpy()}
     columns |= {f"{arch}_{method}": v.values.numpy() for (arch, method), v in study['values'].items()}
@@ -706,6 +723,5 @@ def save_data_values(study:dict, # what `data_value_study` returns
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     for (arch, method), v in study['values'].items():
         fig = plot_lowest(v, study['train'], study['flipped'])
-        fig.suptitle(f"lowest {method} values, {arch}", fontsize=8); fig.savefig(out / f"lowest_{arch}_{method}.png", dpi=120)
-        plt.close(fig)
+        fig.suptitle(f"lowest {method} values, {arch}", fontsize=8); save_figure(fig, out / f"lowest_{arch}_{method}.png")
     return out

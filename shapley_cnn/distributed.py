@@ -1,5 +1,4 @@
-"""Every sampling estimator (`permutation_shapley`, `tmab_shapley`, `neuron_shapley`, `tmc_shapley`, `data_banzhaf`)
-runs its walks on Ray workers with `workers=`: the same seed gives the same values, whatever the number of workers.
+"""Every sampling estimator (`permutation_shapley`, `tmab_shapley`, `neuron_shapley`, `tmc_shapley`, `data_banzhaf`) runs its walks on Ray workers with `workers=`: the same seed gives the same values, whatever the number of workers.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/distributed.html.md"""
 

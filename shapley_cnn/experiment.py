@@ -11,8 +11,9 @@ from functools import cached_property
 from fastcore.basics import patch
 from torch import nn
 from .data import ImageData, load_splits, colour_splits
-from .models import MODELS, ARCHITECTURES, train_model, evaluate_model
-from .filters import FilterGame
+from .games import check_count, as_device
+from .models import MODELS, ARCHITECTURES, check_arch, build_model, train_model, evaluate_model
+from .filters import FilterGame, as_metric, layer_channels
 
 # %% auto #0
 __all__ = ['SPLITS', 'Experiment']
@@ -41,8 +42,9 @@ class Experiment:
     def __post_init__(self):
         if self.data not in ('digits', 'mnist'):
             raise ValueError(f"Unknown data {self.data!r}: use 'digits' or 'mnist'")
-        if self.model not in MODELS and self.model not in ARCHITECTURES:
-            raise ValueError(f"Unknown model {self.model!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
+        check_arch(self.model)
+        as_device(self.device)  # a missing GPU is said now, not after the training
+        check_count(self.epochs, 'epochs')
         if self.baseline not in ('zero', 'mean'):
             raise ValueError(f"baseline must be 'zero' or 'mean', got {self.baseline!r}")
         if self.reference not in SPLITS:
@@ -58,6 +60,13 @@ class Experiment:
         return splits if self.colour_bias is None else colour_splits(splits, self.colour_bias, self.split_seed)
 
     @cached_property
+    def architecture(self)->nn.Module:
+        "The untrained network: its layers and filters, known before any training (to check what is asked of it)."
+        train = self.splits['train']
+        return build_model(self.model, max(train.n_classes, self.splits['valid'].n_classes), train.images.shape[1],
+                           train.images.shape[-1])
+
+    @cached_property
     def network(self)->nn.Module:
         "The trained network (from the cache after the first time), in eval mode on the CPU."
         return train_model(self.model, self.splits['train'], self.splits['valid'], epochs=self.epochs,
@@ -71,9 +80,19 @@ def game(self:Experiment,
          layers:str|list[str]|None=None, # default: the experiment's
          **options)->FilterGame: # more arguments of FilterGame (channels, max_memory_mb, ...)
     "The filters of the experiment's network as players, valued on `split`."
+    if split not in SPLITS: raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    as_metric(metric or self.metric, self.splits[split])  # a metric the data cannot have is refused before training
+    layer_channels(self.architecture, layers or self.layers, options.get('channels'))  # and so are missing layers
     reference = self.splits[self.reference] if self.baseline == 'mean' else None
     return FilterGame(self.network, self.splits[split], layers or self.layers, metric or self.metric, self.baseline,
                       reference, device=self.device, **options)
+
+@patch
+def n_players(self:Experiment,
+              every_layer:bool=False, # count the filters of every conv layer, not only the experiment's layers
+             )->int:
+    "How many filters the game's players are, read off the untrained network (before any training)."
+    return sum(map(len, layer_channels(self.architecture, None if every_layer else self.layers).values()))
 
 @patch
 def test_scores(self:Experiment)->dict:

@@ -1,5 +1,4 @@
-"""The value of a test image as Shobeiri and Aajami define it (its pixels' SHAP values summed, plus the base value),
-computed with captum's GradientShap and DeepLiftShap, and what that number is.
+"""The value of a test image as Shobeiri and Aajami define it (its pixels' SHAP values summed, plus the base value), computed with captum's GradientShap and DeepLiftShap, and what that number is.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/image_values.html.md"""
 
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from .data import ImageData
+from .data import ImageData, results_folder, save_figure, wrapped
 
 # %% auto #0
 __all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
@@ -127,7 +126,7 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
                  n_background:int=32, # background images
                  n_samples:int=50, # GradientShap's samples per image
                  output:str='probability', # 'probability' or 'logit'
-                 batch_size:int|None=None, # images per explainer call; default keeps about 512 rows a call
+                 batch_size:int|None=None, # images per explainer call; default keeps about 128 rows (images x samples) a call
                  device:str|torch.device='cpu', # where to compute
                  seed:int=0, # the background's and the sampling's seed
                  keep_attributions:bool=False, # keep every pixel's attribution, not only their sum
@@ -148,7 +147,7 @@ def image_values(model:nn.Module, # a trained network with logits out (left unch
     base = _outputs(net, bg, 256).mean(0).cpu()[classes]
     explainer = getattr(captum.attr, EXPLAINERS[method])(net)
     rows = n_samples if method == 'gradient_shap' else len(bg)
-    batch_size = batch_size or max(1, 512 // rows)
+    batch_size = batch_size or max(1, 128 // rows)  # each row's activations and gradients are held at once
     sums, maps = [], []
     with captum_seeded(seed, device):
         for i in range(0, len(data), batch_size):
@@ -237,9 +236,14 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     import time
     from shapley_cnn.experiment import Experiment
     from shapley_cnn.models import ARCHITECTURES
+    from shapley_cnn.games import check_count
     unknown = [m for m in methods if m not in EXPLAINERS]
     if unknown: raise ValueError(f"Unknown method(s) {unknown}; choose from {', '.join(EXPLAINERS)}")
     if not archs: raise ValueError("give at least one architecture")
+    if target not in ('predicted', 'true'): raise ValueError(f"target must be 'predicted' or 'true', got {target!r}")
+    if output not in ('probability', 'logit'): raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
+    for count, name in ((n_samples, 'n_samples'), (n_background, 'n_background')): check_count(count, name)
+    if epochs is not None: check_count(epochs, 'epochs')
     budget = lambda a: epochs or (SHORT_TRAINING if a in ARCHITECTURES else 100)
     setups = {a: Experiment(data, a, epochs=budget(a), device=device, mnist_root=mnist_root, progress=progress).seeded(seed)
               for a in archs}
@@ -286,29 +290,39 @@ def plot_extremes(study:dict):
     "The highest- and lowest-value image of every network and explainer, with their values and labels."
     import matplotlib.pyplot as plt
     runs, images = study['runs'], study['images']
-    fig, axes = plt.subplots(len(runs), 2, figsize=(4, 2.1 * len(runs)), squeeze=False)
-    for row, ((arch, method), r) in zip(axes, runs.items()):
-        for ax, i, which in zip(row, (r.ranking()[0], r.ranking()[-1]), ('highest', 'lowest')):
-            image = images.images[i].permute(1, 2, 0).squeeze(-1)
-            ax.imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0, vmax=1); ax.axis('off')
-            ax.set_title(f"{arch}, {method}\n{which}: image {int(i)} (label {int(images.labels[i])}), "
-                         f"{r.values[i]:.3f}", fontsize=7)
-    fig.tight_layout()
+    archs, methods = list(dict.fromkeys(a for a, _ in runs)), list(dict.fromkeys(m for _, m in runs))
+    fig, axes = plt.subplots(len(archs), 2 * len(methods), figsize=(1.6 * 2 * len(methods), 1.5 * len(archs) + 0.4),
+                             squeeze=False, layout='constrained')
+    for row, arch in zip(axes, archs):
+        for m, method in enumerate(methods):
+            r = runs.get((arch, method))
+            for ax, which in zip(row[2 * m:2 * m + 2], ('highest', 'lowest')):
+                ax.set_xticks([]); ax.set_yticks([])
+                if r is None: ax.axis('off'); continue
+                i = r.ranking()[0 if which == 'highest' else -1]
+                image = images.images[i].permute(1, 2, 0).squeeze(-1)
+                ax.imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0, vmax=1)
+                ax.set_title(f"image {int(i)}, label {int(images.labels[i])}\nvalue {r.values[i]:.3f}", fontsize=7)
+                if arch == archs[0]: ax.set_xlabel(f"{EXPLAINERS[method]}: {which}", fontsize=8, labelpad=2)
+                if m == 0 and which == 'highest': ax.set_ylabel(arch, fontsize=8)
+    for ax in axes[0]: ax.xaxis.set_label_position('top')
+    fig.suptitle(wrapped(f"The highest- and lowest-value image of each network and explainer ({images.name})",
+                         int(11 * fig.get_figwidth())), fontsize=9)
     return fig
 
 def save_image_values(study:dict, # what `image_value_study` returns
                       out, # the folder to write to
                      )->Path:
     "Write every table as CSV, a JSON summary and the figure of the extreme images to `out`."
-    import json, matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    import json
+    out = results_folder(out)
     tables = image_value_tables(study)
     for name, table in tables.items(): table.to_csv(out / f"{name}.csv")
     summary = dict(data=study['images'].name, target=study['target'], output=study['output'],
                    models=study['models'], extremes=tables['extremes'].to_dict('index'),
                    efficiency=tables['efficiency'].to_dict('index'))
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
-    fig = plot_extremes(study); fig.savefig(out / 'extremes.png', dpi=120); plt.close(fig)
+    save_figure(plot_extremes(study), out / 'extremes.png')
     return out
 
 # %% ../nbs/40_image_values.ipynb #558054d4

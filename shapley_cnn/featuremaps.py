@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn, Tensor
-from .data import ImageData
+from .data import ImageData, wrapped
 from .filters import FilterGame, forward_hooks
 from .shapley import ShapleyValues
 
@@ -56,7 +56,7 @@ def plot_feature_maps(model:nn.Module, # the network
     order = values.argsort(descending=True).tolist()
     chosen = order[:k] + order[-k:]
     fig, axes = plt.subplots(len(images), 1 + len(chosen), figsize=(1.3 * (1 + len(chosen)), 1.3 * len(images)),
-                             squeeze=False)
+                             squeeze=False, layout='constrained')
     for r in range(len(images)):
         axes[r, 0].imshow(images.images[r, 0], cmap='gray_r'); axes[r, 0].set_ylabel(str(images.labels[r].item()))
         for j, c in enumerate(chosen): axes[r, j + 1].imshow(maps[r, c], cmap='viridis', vmin=0, vmax=1)
@@ -65,8 +65,7 @@ def plot_feature_maps(model:nn.Module, # the network
                                  color='tab:green' if j < k else 'tab:red')
     axes[0, 0].set_title('input', fontsize=7)
     for ax in axes.flat: ax.set_xticks([]); ax.set_yticks([])
-    fig.suptitle(title or f"{layer}: highest and lowest valued filters", fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(wrapped(title or f"{layer}: highest and lowest valued filters", int(11 * fig.get_figwidth())), fontsize=9)
     return fig
 
 # %% ../nbs/22_feature_maps.ipynb #8bbe40c2
@@ -86,7 +85,7 @@ def explorer_figure(run, # a `PruningRun`
     alive = torch.ones(game.n_players, dtype=torch.bool); alive[run.removed[:step]] = False
     maps, cols = _player_maps(game, alive, image), min(game.n_players, 6)
     rows = math.ceil(game.n_players / cols)
-    fig = plt.figure(figsize=(4 + 1.2 * cols, max(3, 1.2 * rows)))
+    fig = plt.figure(figsize=(3.4 + 0.9 * cols, max(3, 1.0 * rows)))
     ax = fig.add_axes([0.07, 0.15, 0.3, 0.7])
     done = run.steps.iloc[:step + 1]
     ax.plot(run.steps.removed, run.steps.accuracy, color='lightgray'); ax.plot(done.removed, done.accuracy, marker='o')

@@ -11,14 +11,14 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .games import Game
+from .games import Game, as_device
 from .data import ImageData
 from .walks import ACTIVATIONS, Walk, WalkEngine, trace, traced_site
 
 # %% auto #0
 __all__ = ['METRICS', 'CHANNELWISE', 'bounded', 'accuracy', 'negative_loss', 'class_recall', 'group_accuracy',
-           'worst_group_accuracy', 'as_metric', 'conv_layers', 'output_site', 'FilterGame', 'forward_hooks',
-           'masking_hook', 'gate_forward']
+           'worst_group_accuracy', 'as_metric', 'conv_layers', 'layer_channels', 'output_site', 'FilterGame',
+           'forward_hooks', 'masking_hook', 'gate_forward']
 
 # %% ../nbs/12_filters.ipynb #ab67528a
 def bounded(metric, # a batched metric
@@ -70,13 +70,17 @@ def worst_group_accuracy(groups:Tensor, # a group per image
 METRICS = dict(accuracy=accuracy, loss=negative_loss, negative_loss=negative_loss)
 
 def as_metric(metric, # a name, a batched metric or a per-coalition callable
-              data:ImageData, # the images, for group metrics
+              data:ImageData|None, # the images: their classes and groups are checked (None: not checked)
              ):
     "A batched metric from a name ('accuracy', 'loss', 'recall:3', 'group:1', 'worst_group') or a callable."
     if isinstance(metric, str):
         name, _, arg = metric.partition(':')
         if name in METRICS and not arg: return METRICS[name]
-        if name == 'recall' and arg.isdigit(): return class_recall(int(arg))
+        if name == 'recall' and arg.isdigit():
+            if data is not None and int(arg) >= data.n_classes:
+                raise ValueError(f"The metric {metric!r} asks for class {arg}, but the data has {data.n_classes} "
+                                 f"classes (0 to {data.n_classes - 1})")
+            return class_recall(int(arg))
         if name in ('group', 'worst_group') and data.groups is None:
             raise ValueError(f"The metric {metric!r} needs data with groups (e.g. color_digits)")
         if name == 'group' and arg.lstrip('-').isdigit(): return group_accuracy(data.groups, int(arg))
@@ -97,8 +101,11 @@ def conv_layers(model:nn.Module, # the network
     "Names of all conv layers of `model`, in order."
     return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
 
-def _check_layers(model:nn.Module, layers, channels:dict|None)->dict[str, list[int]]:
-    "The player channels of each layer, checked."
+def layer_channels(model:nn.Module, # the network
+                   layers, # conv layer name(s); None for every conv layer
+                   channels:dict|None=None, # restrict a layer's players to these channels
+                  )->dict[str, list[int]]:
+    "The player channels of each layer, checked: a clear error for a layer that is missing or not a conv."
     modules = dict(model.named_modules())
     layers = conv_layers(model) if layers is None else [layers] if isinstance(layers, str) else list(layers)
     if not layers: raise ValueError("The model has no conv layers to take players from")
@@ -176,13 +183,13 @@ class FilterGame(Game):
         if baseline == 'mean' and reference is None:
             raise ValueError("baseline='mean' needs reference=: held-out images to average each filter's output over "
                              "(Neuron Shapley uses a validation set), not the images the metric is computed on")
-        self.layers = _check_layers(model, layers, channels)
+        self.layers = layer_channels(model, layers, channels)
         super().__init__(sum(map(len, self.layers.values())),
                          [f"{l}[{c}]" for l, cs in self.layers.items() for c in cs],
                          name or f"FilterGame({type(model).__name__}, {', '.join(self.layers)}, "
                                  f"{getattr(metric, '__name__', metric)} on {len(data)} images)")
         self.data, self.reference, self.baseline, self.metric_name = data, reference, baseline, metric
-        self.metric, self.device = as_metric(metric, data), torch.device(device)
+        self.metric, self.device = as_metric(metric, data), as_device(device)
         self.max_memory = max_memory_mb * 2**20
         self.marginal_range = _marginal_range(self.metric)
         self.model = copy.deepcopy(model).eval().requires_grad_(False).to(self.device)

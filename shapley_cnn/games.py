@@ -6,15 +6,16 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/games.html.md"""
 
 # %% ../nbs/00_games.ipynb #c1fcbd61
 from __future__ import annotations
-import math
+import math, sys, time
 import torch
 from torch import Tensor
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['Game', 'check_count', 'progress_iter', 'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame',
-           'SubGame', 'coalitions_from_indices', 'indices_from_coalitions', 'TabularGame', 'AdditiveGame',
-           'UnanimityGame', 'GloveGame', 'AirportGame', 'WeightedVotingGame', 'sparse_game']
+__all__ = ['Game', 'check_count', 'check_top', 'check_game', 'as_device', 'bars_shown', 'Progress', 'progress_iter',
+           'as_coalitions', 'members', 'evaluate', 'extremes', 'FunctionGame', 'SumGame', 'SubGame',
+           'coalitions_from_indices', 'indices_from_coalitions', 'TabularGame', 'AdditiveGame', 'UnanimityGame',
+           'GloveGame', 'AirportGame', 'WeightedVotingGame', 'sparse_game']
 
 # %% ../nbs/00_games.ipynb #ae6af106
 class Game:
@@ -47,12 +48,83 @@ def check_count(count, # the value to check
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ValueError(f"{name} must be a positive int, got {count!r}")
 
+def check_top(k, # the size of a top asked for
+              n:int, # the number of players
+              what:str='players'): # what the players are, for the message
+    "Raise a `ValueError` unless `k` is an int between 1 and `n`."
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= n:
+        raise ValueError(f"k must be an int between 1 and {n} (the number of {what}), got {k!r}")
+
+def check_game(game, # what the caller passed as a game
+               who:str): # the function, for the message
+    "Raise a `TypeError` unless `game` is a `Game`."
+    if not isinstance(game, Game):
+        raise TypeError(f"{who} takes a Game, got {type(game).__name__}: wrap a value function of a batch of "
+                        "coalitions as FunctionGame(value, n_players)")
+
+def as_device(device, # 'cpu', 'cuda', 'cuda:1', 'mps' or a torch.device
+             )->torch.device:
+    "`device` as a `torch.device` this machine has; a clear `ValueError` for an unknown one or a missing GPU."
+    try: found = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda' (or 'cuda:N') or 'mps'") from None
+    if found.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but PyTorch sees no CUDA GPU here "
+                         "(torch.cuda.is_available() is False): use 'cpu', or a machine and a PyTorch build with CUDA")
+    if found.type == 'cuda' and (found.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} asked for, but this machine has {torch.cuda.device_count()} CUDA GPUs")
+    if found.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} asked for, but PyTorch sees no Apple GPU here: use 'cpu'")
+    if found.type not in ('cpu', 'cuda', 'mps'):
+        raise ValueError(f"device {device!r} is not supported: use 'cpu', 'cuda' (or 'cuda:N') or 'mps'")
+    return found
+
 # %% ../nbs/00_games.ipynb #1c9e6b4d
+def bars_shown()->bool:
+    "Whether a progress bar can redraw itself here: in a notebook or on a terminal, not into a file or a pipe."
+    from fastprogress import fastprogress
+    return fastprogress.IN_NOTEBOOK or sys.stdout.isatty()
+
+class Progress:
+    "Progress of `total` steps: fastprogress's bar where it can redraw, else a line at the start, each tenth and the end."
+    def __init__(self, total:int, # steps in all
+                 label:str='working', # what the work is, for the lines
+                 display:bool=True, # False: silent
+                 unit:str='steps'): # what a step is, for the lines
+        self.total, self.label, self.unit, self.display = total, label, unit, display
+        self.bar = progress_bar(range(total)) if display and bars_shown() else None
+        self.started, self.tenth = time.perf_counter(), -1
+        self.update(0)
+
+    def update(self, done:int, # steps done so far
+               comment:str=''): # what to show beside the count
+        "Show that `done` of the steps are done."
+        if self.bar is not None:
+            self.bar.comment = comment; self.bar.update(done)
+        elif self.display and (tenth := 10 * done // max(self.total, 1)) > self.tenth:
+            self.tenth = tenth
+            print(f"{self.label}: {done:,}/{self.total:,} {self.unit}{', ' + comment if comment else ''} "
+                  f"({time.perf_counter() - self.started:.0f} s)", flush=True)
+
+    def finish(self, done:int, comment:str=''):
+        "The last update, shown even where it adds no tenth (work that stops early)."
+        self.tenth = -1
+        self.update(done, comment)
+
 def progress_iter(items, # what to iterate over
-                  display:bool=True, # show the bar
+                  display:bool=True, # show the progress
+                  label:str='working', # what the work is, where lines are printed instead of a bar
                   **kwargs): # more arguments of fastprogress's `progress_bar` (`leave`, `total`, ...)
-    "`items` with a fastprogress bar when `display`, else `items` themselves."
-    return progress_bar(items, display=display, **kwargs) if display else items
+    "`items` with a fastprogress bar (or `Progress` lines) when `display`, else `items` themselves."
+    if not display: return items
+    if bars_shown(): return progress_bar(items, **kwargs)
+    return _progress_lines(items, label, kwargs.get('total', len(items) if hasattr(items, '__len__') else 0))
+
+def _progress_lines(items, label:str, total:int):
+    progress = Progress(total, label)
+    for done, item in enumerate(items, 1):
+        yield item
+        progress.update(done)
 
 # %% ../nbs/00_games.ipynb #5fbe7b4e
 def as_coalitions(coalitions, # a `[B, n_players]` boolean tensor, or one row
@@ -313,6 +385,10 @@ class WeightedVotingGame(Game):
         self.weights = [int(w) for w in weights]
         if any(w < 0 for w in self.weights): raise ValueError("Voting weights must be non-negative integers")
         self.quota = int(quota)
+        if not 0 < self.quota <= sum(self.weights):
+            raise ValueError(f"quota must lie in 1..{sum(self.weights)} (the total weight): with quota {self.quota} "
+                             f"{'no coalition wins' if self.quota > 0 else 'even the empty coalition wins'}, and "
+                             "every Shapley value is 0")
         super().__init__(len(self.weights), players, name)
     marginal_range = 1. # a vote turns a losing coalition into a winning one, or changes nothing
     def value(self, coalitions):
@@ -341,8 +417,11 @@ def sparse_game(n_players:int, # number of players
                 seed:int=0, # seed of the random parts
                )->UnanimityGame:
     "A game with `n_large` players of value about `large` and the rest of value about `small`, with interactions."
+    check_count(n_players, 'n_players')
+    if not isinstance(n_large, int) or not 0 <= n_large <= n_players:
+        raise ValueError(f"n_large must be an int between 0 and n_players={n_players}, got {n_large!r}")
     g = torch.Generator().manual_seed(seed)
-    n_interactions = n_interactions or 2 * n_players
+    n_interactions = 2 * n_players if n_interactions is None else n_interactions
     carriers = [[i] for i in range(n_players)]
     for _ in range(n_interactions):
         size = int(torch.randint(2, 4, (1,), generator=g))

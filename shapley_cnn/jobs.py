@@ -8,7 +8,9 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/lenet1.html.md"""
 from __future__ import annotations
 import json, time
 from pathlib import Path
+from .data import results_folder, save_figure, wrapped
 from .experiment import Experiment
+from .games import check_top
 from .shapley import ESTIMATORS, estimate
 
 # %% auto #0
@@ -36,7 +38,9 @@ def filter_shapley(setup:Experiment|None=None, # the experiment; default: LeNet-
                   )->dict:
     "Train (or load) the experiment's network, then value the filters of its layers by each method, timed."
     setup = setup or Experiment()
+    methods = [methods] if isinstance(methods, str) else list(methods)
     options = {m: method_options(m, permutations, k, setup.sample_seed, setup.workers) for m in methods}
+    if 'tmab' in methods: check_top(k, setup.n_players(), 'filters')  # before the network is trained
     game, values, seconds = setup.game(), {}, {}
     for method in methods:
         start = time.perf_counter()
@@ -66,24 +70,23 @@ def plot_comparison(result:dict, # what `filter_shapley` returns
     values = result['values']
     first = next(iter(values.values()))
     order = first.values.argsort(descending=True).numpy()
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(order)), 3.5))
+    fig, ax = plt.subplots(figsize=(min(8.8, max(6, 0.6 * len(order))), 3.5), layout='constrained')
     width = 0.8 / len(values)
     for i, (method, v) in enumerate(values.items()):
         ax.bar(np.arange(len(order)) + i * width, v.values[order], width, yerr=2 * v.stderr[order].nan_to_num(0),
                capsize=2, label=f"{method} ({result['seconds'][method]:.2f} s)")
     ax.set_xticks(np.arange(len(order)) + 0.4 - width / 2, [first.players[i] for i in order], rotation=45)
     ax.axhline(0, color='k', lw=0.5); ax.set_ylabel(f"Shapley value ({result['metric']})"); ax.legend(fontsize=8)
-    ax.set_title(f"{result['model']} {', '.join(result['layers'])}: {result['data']}", fontsize=9)
-    fig.tight_layout()
+    ax.set_title(wrapped(f"{result['model']} {', '.join(result['layers'])}: {result['data']}", 100), fontsize=9)
     return fig
 
 def save_results(result:dict, # what `filter_shapley` returns
                  out, # the folder to write to
                 )->Path:
     "Write `results.json`, one JSON per method and the comparison figure to the folder `out`."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = results_folder(out)
     for method, v in result['values'].items(): v.save(out / f"{method}.json")
-    plot_comparison(result).savefig(out / 'comparison.png', dpi=120)
+    save_figure(plot_comparison(result), out / 'comparison.png')
     summary = {k: v for k, v in result.items() if k not in ('game', 'values')}
     summary['values'] = {m: dict(zip(v.players, v.values.tolist())) for m, v in result['values'].items()}
     summary['evaluations'] = {m: v.n_evals for m, v in result['values'].items()}

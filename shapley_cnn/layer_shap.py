@@ -1,5 +1,4 @@
-"""Attributions of every feature map of a VGG19-based two-class classifier, block by block, with captum's layer
-methods; their completeness checked; and one block's channels ranked by gradients beside their Shapley values.
+"""Attributions of every feature map of a VGG19-based two-class classifier, block by block, with captum's layer methods; their completeness checked; and one block's channels ranked by gradients beside their Shapley values.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/layer_shap.html.md"""
 
@@ -7,16 +6,19 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/layer_shap.html.md"""
 
 # %% ../nbs/41_layer_shap.ipynb #7b3a675f
 from __future__ import annotations
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from .data import ImageData
+from .data import ImageData, results_folder, save_figure
 from .explain import captum_seeded, explained_classes, background_images
+from .filters import FilterGame
+from .shapley import ShapleyValues
 
 # %% auto #0
 __all__ = ['LAYER_METHODS', 'CHANNEL_METHODS', 'two_class', 'block_layers', 'find_layer', 'layer_attributions', 'block_maps',
-           'plot_block_maps', 'completeness', 'class_logit', 'last_conv', 'channel_comparison', 'rank_agreement',
-           'layer_shap_study', 'save_layer_shap']
+           'plot_block_maps', 'completeness', 'class_logit', 'last_conv', 'ChannelComparison', 'channel_comparison',
+           'rank_agreement', 'layer_shap_study', 'save_layer_shap']
 
 # %% ../nbs/41_layer_shap.ipynb #a5220659
 def two_class(data:ImageData, # the images
@@ -114,16 +116,17 @@ def plot_block_maps(images:Tensor, # `[N, C, H, W]` the images
     "Each image beside its blocks' summed maps, one row per image: the slides' figure."
     import matplotlib.pyplot as plt
     n, cols = len(images), len(maps) + 1
-    fig, axes = plt.subplots(n, cols, figsize=(1.5 * cols, 1.55 * n), squeeze=False)
+    fig, axes = plt.subplots(n, cols, figsize=(1.45 * cols, 1.45 * n + 0.3), squeeze=False, layout='constrained')
     for i, row in enumerate(axes):
         image = images[i].permute(1, 2, 0).squeeze(-1).cpu()
         row[0].imshow(image, cmap='gray' if image.ndim == 2 else None); row[0].set_title(titles[i] if titles else '', fontsize=7)
         for ax, (block, m) in zip(row[1:], maps.items()):
-            scale = float(m[i].abs().max()) or 1.0
-            ax.imshow(m[i], cmap='bwr', vmin=-scale, vmax=scale)
+            scale = float(m[i].abs().max()) or 1.0  # each map on its own symmetric scale, shown by its colour bar
+            shown = ax.imshow(m[i], cmap='bwr', vmin=-scale, vmax=scale)
+            bar = fig.colorbar(shown, ax=ax, shrink=0.8, ticks=[-scale, 0, scale], format='%.2g')
+            bar.ax.tick_params(labelsize=5, length=2)
             if i == 0: ax.set_title(f"{block}\n{m.shape[-2]}x{m.shape[-1]}", fontsize=7)
         for ax in row: ax.set_xticks([]); ax.set_yticks([])
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/41_layer_shap.ipynb #ae2b8afb
@@ -174,6 +177,14 @@ def last_conv(model:nn.Module, # the network
 # %% ../nbs/41_layer_shap.ipynb #6803298e
 CHANNEL_METHODS = ('gradient_shap', 'integrated_gradients', 'deeplift_shap', 'gradient_x_activation')
 
+@dataclass
+class ChannelComparison:
+    "A block's channels: their Shapley values and gradient attributions (`table`), the game and the estimate behind them."
+    table:pd.DataFrame # per channel: 'shapley', 'stderr' and one column per method of CHANNEL_METHODS
+    game:FilterGame # the channels as players (kept here, not in `table.attrs`: pandas copies those with every result)
+    values:ShapleyValues # the Monte Carlo estimate
+    explained_class:int # the class whose logit is explained
+
 def channel_comparison(model:nn.Module, # a network with blocks, like `VGG19Classifier`
                        image:Tensor, # `[C, H, W]` one image
                        block:str='block5', # the block whose channels are compared
@@ -184,10 +195,9 @@ def channel_comparison(model:nn.Module, # a network with blocks, like `VGG19Clas
                        seed:int=0, # seed of the permutations and of GradientShap
                        device:str|torch.device='cpu', # where to compute
                        progress:bool=False, # a progress bar over the permutations
-                      ):
+                      )->ChannelComparison:
     "Per channel of `block`: its Shapley value for one image's class logit (with stderr) and its gradient attributions."
     import pandas as pd
-    from shapley_cnn.filters import FilterGame
     from shapley_cnn.shapley import permutation_shapley
     image = image[None] if image.ndim == 3 else image
     if len(image) != 1: raise ValueError(f"channel_comparison explains one image, got {len(image)}")
@@ -201,8 +211,7 @@ def channel_comparison(model:nn.Module, # a network with blocks, like `VGG19Clas
         a = layer_attributions(model, image, [layer], method, cls, base, n_samples=n_samples, device=device, seed=seed)
         table[method] = a[layer][0].flatten(1).sum(1).numpy()
     table.index.name = f"{block} channel"
-    table.attrs.update(game=game, values=values, explained_class=int(cls[0]))
-    return table
+    return ChannelComparison(table, game, values, int(cls[0]))
 
 def rank_agreement(table, # what `channel_comparison` returns
                    k:int=10, # the top channels compared
@@ -210,6 +219,7 @@ def rank_agreement(table, # what `channel_comparison` returns
     "How well each gradient method ranks the channels: Kendall's and Spearman's correlation with the Shapley values, top-k overlap."
     import pandas as pd
     from scipy.stats import kendalltau, spearmanr
+    table = table.table if isinstance(table, ChannelComparison) else table
     methods = [c for c in table.columns if c not in ('shapley', 'stderr')]
     top = lambda column: set(table[column].nlargest(k).index)
     return pd.DataFrame({m: {'Kendall tau': kendalltau(table[m], table.shapley).statistic,
@@ -233,7 +243,12 @@ def layer_shap_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     import time
     from shapley_cnn.data import load_splits
     from shapley_cnn.models import train_model, evaluate_model
+    from shapley_cnn.games import check_count, as_device
     if method not in LAYER_METHODS: raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(LAYER_METHODS)}")
+    for count, name in ((n_samples, 'n_samples'), (n_background, 'n_background'), (epochs, 'epochs')):
+        check_count(count, name)
+    as_device(device)
+    if len(set(classes)) != 2: raise ValueError(f"classes must be two different classes, got {tuple(classes)}")
     splits = {name: two_class(s, classes) for name, s in load_splits(data, mnist_root, seed).items()}
     test, indices = splits['test'], [image] if isinstance(image, int) else list(image)
     bad = [i for i in indices if not 0 <= i < len(test)]
@@ -264,10 +279,9 @@ def save_layer_shap(study:dict, # what `layer_shap_study` returns
                     out, # the folder to write to
                    )->Path:
     "Write the block maps' figure (`block_maps.png`) and a JSON summary (`summary.json`) to `out`."
-    import json, matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    fig = plot_block_maps(study['images'].images, study['maps'], _titles(study))
-    fig.savefig(out / 'block_maps.png', dpi=120); plt.close(fig)
+    import json
+    out = results_folder(out)
+    save_figure(plot_block_maps(study['images'].images, study['maps'], _titles(study)), out / 'block_maps.png')
     a, b = study['classes']
     summary = dict(data=study['data'], classes=[a, b], method=study['method'], test_accuracy=study['accuracy'],
                    seconds=study['seconds'],

@@ -6,16 +6,19 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/models.html.md"""
 
 # %% ../nbs/11_models.ipynb #430ee434
 from __future__ import annotations
-import contextlib, functools, hashlib, inspect, io, json, tempfile, time
+import contextlib, functools, hashlib, inspect, io, json, tempfile, time, warnings
+from pathlib import Path
 from fastcore.meta import delegates
 from collections import OrderedDict
 import torch
 from torch import nn
 from .data import ImageData, cache_dir
+from .games import check_count, as_device, bars_shown
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable',
-           'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'train_model', 'evaluate_model']
+           'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'build_model', 'train_model', 'check_arch',
+           'evaluate_model']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -158,10 +161,12 @@ def fit(model:nn.Module, # the network, trained in place
         batch_size:int=64, # images per step
         seed:int=0, # seed of the initial shuffle and of fastai's randomness
         device:str|torch.device='cpu', # where to train
-        progress:bool=True, # show fastai's progress bar and table
+        progress:bool=True, # a line before and after, and fastai's bar between where it can redraw (a terminal)
+        name:str|None=None, # what is trained, for those lines; default the model's class
        )->nn.Module:
     "Train `model` with fastai (Adam, cross-entropy), stop early on the validation loss, keep the best epoch."
-    import warnings
+    for count, what in ((epochs, 'epochs'), (patience, 'patience'), (batch_size, 'batch_size')): check_count(count, what)
+    device = as_device(device)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)  # fastai's imports still call torch.jit.script
         from fastai.data.core import DataLoaders
@@ -173,15 +178,25 @@ def fit(model:nn.Module, # the network, trained in place
     from torch.utils.data import TensorDataset
     set_seed(seed, reproducible=True)
     dls = DataLoaders.from_dsets(TensorDataset(train.images, train.labels), TensorDataset(valid.images, valid.labels),
-                                 bs=batch_size, device=torch.device(device))
+                                 bs=batch_size, device=device)
     with tempfile.TemporaryDirectory() as folder:
         learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, path=folder,
                         cbs=[EarlyStoppingCallback(monitor='valid_loss', patience=patience),
                              SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)])
-        if progress: learn.fit(epochs, lr)
-        else:
+        name = name or type(model).__name__
+        if progress: print(f"training {name} on {train.name}, at most {epochs} epochs", flush=True)
+        started = time.perf_counter()
+        if progress and bars_shown(): learn.fit(epochs, lr)
+        else:  # no bar frames in a log: the lines before and after say it all
             with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit(epochs, lr)
+        if progress: print(_trained(name, learn.recorder.values, time.perf_counter() - started), flush=True)
     return model.cpu()
+
+def _trained(name:str, epochs:list, seconds:float)->str:
+    "One line on a finished training: epochs run, the best epoch's validation loss and accuracy, the time."
+    best = min(range(len(epochs)), key=lambda e: epochs[e][1])
+    return (f"trained {name}: {len(epochs)} epochs in {seconds:.0f} s; best epoch {best + 1}: validation loss "
+            f"{epochs[best][1]:.3f}, accuracy {epochs[best][2]:.3f}")
 
 # %% ../nbs/11_models.ipynb #f7fc6e99
 MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN, vgg19_classifier=VGG19Classifier,
@@ -200,7 +215,13 @@ def _fingerprint_data(data:ImageData)->str:
     for t in (data.images, data.labels): h.update(t.contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
-def _build(arch:str, n_classes:int, in_channels:int, input_size:int)->nn.Module:
+def build_model(arch:str, # a key of MODELS or one of ARCHITECTURES
+                n_classes:int, # output classes
+                in_channels:int, # input channels
+                input_size:int, # height and width of the inputs
+               )->nn.Module:
+    "The untrained network `arch` for these inputs and classes (seeded by the caller)."
+    check_arch(arch)
     if arch not in MODELS: return build_architecture(arch, in_channels, n_classes, input_size)
     sized = 'input_size' in inspect.signature(MODELS[arch]).parameters
     return MODELS[arch](n_classes, in_channels, **(dict(input_size=input_size) if sized else {}))
@@ -215,12 +236,11 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
                 cache:bool=True, # load from and save to the user cache
                 **kwargs)->nn.Module:
     "Train (or load from the cache) a model on `train` with `fit`; returns it in eval mode on the CPU, `training_record` set."
-    if arch not in MODELS and arch not in ARCHITECTURES:
-        raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
-    training = _defaults(fit) | TRAINING.get(arch, {}) | kwargs
+    check_arch(arch)
+    training = _defaults(fit) | TRAINING.get(arch, {}) | dict(name=arch) | kwargs
     n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
     torch.manual_seed(training['seed'])
-    model = _build(arch, n_classes, in_channels, train.images.shape[-1])
+    model = build_model(arch, n_classes, in_channels, train.images.shape[-1])
     if not cache: return fit(model, train, valid, **training).eval()
     key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), v=1,
                **{k: training[k] for k in RECIPE})
@@ -230,14 +250,31 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     from filelock import FileLock
     record = path.with_suffix('.json')  # how long the training took, kept beside the weights
     with FileLock(str(path.with_suffix('.lock'))):  # another process training the same model: wait for it, then load
-        if not path.exists():
+        state = _cached_state(path)
+        if state is None:
             start = time.perf_counter()
             fit(model, train, valid, **training)
             record.write_text(json.dumps(dict(seconds=time.perf_counter() - start, device=str(training['device']))))
             tmp = path.with_suffix('.tmp'); torch.save(model.state_dict(), tmp); tmp.replace(path)
-    model.load_state_dict(torch.load(path, weights_only=True))
+            state = model.state_dict()
+    model.load_state_dict(state)
     model.training_record = json.loads(record.read_text()) if record.exists() else {}
     return model.eval()
+
+def check_arch(arch:str):
+    "Raise a `ValueError` unless `arch` names a model the package can build."
+    if arch not in MODELS and arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown model {arch!r}; choose one of {', '.join([*MODELS, *ARCHITECTURES])}")
+
+def _cached_state(path:Path)->dict|None:
+    "The weights cached at `path`; None where there are none, or where the file is damaged (then deleted, with a warning)."
+    if not path.exists(): return None
+    try: return torch.load(path, weights_only=True)
+    except Exception as e:  # a truncated write, a disk error: retrain rather than fail
+        warnings.warn(f"The cached model {path} cannot be read ({type(e).__name__}): it is damaged, so it is deleted "
+                      "and the model trained again")
+        path.unlink()
+        return None
 
 # %% ../nbs/11_models.ipynb #3569e073
 @torch.no_grad()

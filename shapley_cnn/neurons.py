@@ -1,5 +1,4 @@
-"""Every filter of a CNN valued at once by the truncated multi-armed bandit, the critical few found, and the network
-tested without them.
+"""Every filter of a CNN valued at once by the truncated multi-armed bandit, the critical few found, and the network tested without them.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/neuron_shapley.html.md"""
 
@@ -13,9 +12,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from fastcore.basics import patch
+from .data import results_folder, save_figure, wrapped
 from .experiment import Experiment
 from .filters import FilterGame
-from .games import SubGame
+from .games import SubGame, check_count, check_top
 from .criteria import Criterion, LeaveOneOut, MeanActivation, Conductance
 from .shapley import ShapleyValues, tmab_shapley, permutation_shapley, neuron_truncation
 
@@ -75,12 +75,12 @@ def value_share(values:ShapleyValues, # the values
 def plot_sparsity(self:ShapleyValues, title:str|None=None):
     "Histogram of the values and the share of the total held by the top players; returns the figure."
     import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.2), layout='constrained')
     left.hist(self.values.numpy(), bins=40, color='tab:blue'); left.set_xlabel('Shapley value'); left.set_ylabel('filters')
     share = value_share(self)
     right.plot(range(1, len(share) + 1), share.numpy()); right.axhline(1, color='k', lw=0.5)
     right.set_xlabel('top filters'); right.set_ylabel('share of the total value'); right.set_xscale('log')
-    fig.suptitle(title or f"{len(self)} filters, {self.method}"); fig.tight_layout()
+    fig.suptitle(wrapped(title or f"{len(self)} filters, {self.method}", 100), fontsize=10)
     return fig
 
 # %% ../nbs/30_neuron_shapley.ipynb #cf8145b3
@@ -124,6 +124,10 @@ def neuron_study(setup:Experiment, # the experiment: data, network, metric, devi
                  round_size:int=16, # walks between TMAB's decisions (on workers: at least one for each)
                 )->dict:
     "Every filter of the experiment's network valued by TMAB, then the top ones removed against random ones on test."
+    check_top(k, setup.n_players(every_layer=True), 'filters')  # all said before the network is trained
+    for count, name in ((permutations, 'permutations'), (trials, 'trials'), (round_size, 'round_size')):
+        check_count(count, name)
+    if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     game = neuron_game(setup, images_per_walk)
     start = time.perf_counter()
     values = neuron_shapley(game, k, permutations, seed=setup.sample_seed, checkpoint=checkpoint,
@@ -143,12 +147,11 @@ def plot_removal(curves:dict, # name -> the metric after removing 0, 1, ... filt
                  ylabel:str='test accuracy', title:str|None=None):
     "The removal curves in one plot; returns the figure."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout='constrained')
     for name, curve in curves.items(): ax.plot(curve.numpy(), label=name)
     if chance is not None: ax.axhline(chance, color='k', lw=0.5, ls=':', label='chance')
-    ax.set_xlabel('filters removed'); ax.set_ylabel(ylabel); ax.legend(fontsize=8)
-    if title: ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+    ax.set_xlabel('filters removed'); ax.set_ylabel(wrapped(ylabel, 45), fontsize=9); ax.legend(fontsize=8)
+    if title: ax.set_title(wrapped(title, 80), fontsize=9)
     return fig
 
 def study_summary(result:dict, # what `neuron_study` returns
@@ -170,15 +173,14 @@ def save_neuron_study(result:dict, # what `neuron_study` returns
                       out, # the folder to write to
                      )->Path:
     "Write `summary.json`, every filter's value (`values.json`), the curves and the two figures to `out`."
-    import matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = results_folder(out)
     result['values'].save(out / 'values.json')
     (out / 'summary.json').write_text(json.dumps(study_summary(result), indent=1))
     title = f"{result['model']} on {result['data']}: {len(result['values'])} filters"
     for name, fig in (('sparsity.png', result['values'].plot_sparsity(title=title)),
                       ('removal.png', plot_removal(result['curves'], result['chance'], f"{result['metric']} on "
                                                    f"{result['test_data']}", title))):
-        fig.savefig(out / name, dpi=120); plt.close(fig)
+        save_figure(fig, out / name)
     return out
 
 # %% ../nbs/30_neuron_shapley.ipynb #490c362c

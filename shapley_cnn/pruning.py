@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from .data import ImageData
+from .data import ImageData, wrapped
 from .games import SubGame, check_count, progress_iter
 from .filters import FilterGame
 from .models import fit
@@ -35,7 +35,7 @@ class PruningRun:
     def auc(self, column:str='accuracy')->float: return auc(self.steps[column])
     def plot(self, title:str|None=None): return plot_pruning({self.criterion: [self]}, title)
     def __repr__(self):
-        head = f"PruningRun({self.criterion}, trial {self.trial}: {len(self.removed)} removed; test on {self.test})"
+        head = f"PruningRun({self.criterion}, trial {self.trial}: {len(self.removed)} removed)\ntest on {self.test}"
         return f"{head}\n{self.steps.to_string(index=False)}"
 
 # %% ../nbs/21_pruning.ipynb #8e2e7336
@@ -93,7 +93,7 @@ def prune(game:FilterGame, # the filters to prune and the value they are judged 
                     accuracy=accuracy_game(alive[None]).item(),
                     loss=-loss_game(alive[None]).item(), evaluations=evaluations, seconds=seconds)
     rows = [row(None, 0, 0.)]
-    for step in progress_iter(range(steps), progress, leave=False):
+    for step in progress_iter(range(steps), progress, f'pruning by {criterion.name}', leave=False):
         start = time.perf_counter()
         sub = SubGame(game, alive)
         scores, evaluations = criterion.scores(sub, step, seed * 1000 + step)
@@ -123,7 +123,7 @@ def compare_criteria(game:FilterGame, # the filters to prune and the value they 
     "Prune with every criterion: `trials` runs for randomised criteria, one for deterministic ones."
     check_count(trials, 'trials')
     criteria, runs = [as_criterion(c) for c in criteria], {}
-    for c in progress_iter(criteria, progress, leave=False):
+    for c in progress_iter(criteria, progress, 'criteria', leave=False):
         runs[c.name] = [prune(game, c, test, steps, seed + t, finetune,
                               progress=False) for t in range(trials if c.random else 1)]
     return runs
@@ -139,8 +139,8 @@ def auc_table(runs:dict[str, list[PruningRun]], # criterion name -> list of runs
         thesis = THESIS_AUC.get(name, (np.nan, np.nan))
         rows.append({'criterion': name, 'trials': len(trials), 'accuracy AUC': acc.mean(),
                      'accuracy AUC std': acc.std(),
-                     'loss AUC': loss.mean(), 'loss AUC std': loss.std(), 'thesis accuracy AUC': thesis[0],
-                     'thesis loss AUC': thesis[1],
+                     'loss AUC': loss.mean(), 'loss AUC std': loss.std(), 'thesis (MNIST) accuracy AUC': thesis[0],
+                     'thesis (MNIST) loss AUC': thesis[1],
                      'coalitions per run': np.mean([r.steps.evaluations.sum() for r in trials]),
                      'seconds per run': np.mean([r.steps.seconds.sum() for r in trials]),
                      'final accuracy': np.mean([r.steps.accuracy.iloc[-1] for r in trials])})
@@ -152,7 +152,7 @@ def plot_pruning(runs:dict[str, list[PruningRun]], # criterion name -> list of r
                 ):
     "Test accuracy and loss against filters removed, a line per criterion (mean, band ±1 std); returns the figure."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(8.8, 3.6), layout='constrained')
     for name, trials in runs.items():
         for ax, column in zip(axes, ('accuracy', 'loss')):
             curves = np.stack([r.steps[column].to_numpy(float) for r in trials])
@@ -162,8 +162,8 @@ def plot_pruning(runs:dict[str, list[PruningRun]], # criterion name -> list of r
             if len(trials) > 1: ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15)
     for ax, column in zip(axes, ('test accuracy', 'test loss')):
         ax.set_xlabel('filters removed'); ax.set_ylabel(column); ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     first = next(iter(runs.values()))[0]
-    fig.suptitle(title or f"Pruning {first.steps['filter'].iloc[1].split('[')[0]}: test on {first.test}", fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(wrapped(title or f"Pruning {first.steps['filter'].iloc[1].split('[')[0]}: test on {first.test}", 100),
+                 fontsize=9)
     return fig

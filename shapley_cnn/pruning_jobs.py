@@ -7,6 +7,8 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/pruning_jobs.html.md"""
 # %% ../nbs/24_pruning_jobs.ipynb #5a476fd8
 from __future__ import annotations
 from pathlib import Path
+from .games import check_count
+from .data import results_folder, save_figure
 from .filters import conv_layers
 from .shapley import ShapleyValues, exact_shapley, permutation_shapley
 from .experiment import Experiment
@@ -26,7 +28,13 @@ def pruning_study(setup:Experiment|None=None, # the experiment; default: LeNet-1
                  )->dict:
     "Train (or load) the experiment's network, then prune the filters of its layers by each criterion."
     setup = setup or Experiment(metric='loss')
-    criteria = [as_criterion(c) for c in criteria]
+    criteria = [as_criterion(c) for c in ([criteria] if isinstance(criteria, str) else criteria)]
+    check_count(trials, 'trials')
+    if not isinstance(finetune_epochs, int) or finetune_epochs < 0:
+        raise ValueError(f"finetune_epochs must be an int >= 0 (0: no fine-tuning), got {finetune_epochs!r}")
+    n = setup.n_players()  # steps are checked before the network is trained
+    if steps is not None and (not isinstance(steps, int) or not 1 <= steps <= n - 1):
+        raise ValueError(f"steps must be an int in 1..{n - 1} (one filter must remain), got {steps!r}")
     splits, game = setup.splits, setup.game()
     finetune = FineTune(splits['train'], splits['valid'], finetune_epochs) if finetune_epochs else None
     runs = compare_criteria(game, criteria, splits['test'], trials, steps, finetune, setup.progress, setup.sample_seed)
@@ -45,8 +53,8 @@ def save_study(study:dict, # what `pruning_study` returns
                out, # the folder to write to
               )->Path:
     "Write curves.csv, auc.csv, auc.txt, pruning.png and feature_maps_<layer>.png to the folder `out`."
-    import pandas as pd, matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    import pandas as pd
+    out = results_folder(out)
     runs, game, setup = study['runs'], study['game'], study['setup']
     curves = [r.steps.assign(criterion=name, trial=r.trial) for name, trials in runs.items() for r in trials]
     pd.concat(curves).to_csv(out / 'curves.csv', index=False)
@@ -57,5 +65,5 @@ def save_study(study:dict, # what `pruning_study` returns
     for layer in conv_layers(study['model']):
         values = layer_values(setup, layer)
         figures[f"feature_maps_{layer}.png"] = plot_feature_maps(study['model'], game.data, layer, values)
-    for name, fig in figures.items(): fig.savefig(out / name, dpi=110); plt.close(fig)
+    for name, fig in figures.items(): save_figure(fig, out / name, dpi=110)
     return out

@@ -48,7 +48,11 @@ def latency_ms(model:nn.Module, # the network
                min_run_time:float=0.2, # seconds of repeated runs to take the median over
               )->float:
     "Median milliseconds of one forward pass on `images`, by `torch.utils.benchmark.Timer`."
-    from torch.utils.benchmark import Timer
+    import logging
+    quiet = logging.getLogger('torch.utils.cpp_extension')  # on import it warns of a CUDA runtime this timing never uses
+    level = quiet.level; quiet.setLevel(logging.ERROR)
+    try: from torch.utils.benchmark import Timer
+    finally: quiet.setLevel(level)
     model = model.eval()
     with torch.inference_mode():
         timer = Timer('model(images)', globals=dict(model=model, images=images), num_threads=torch.get_num_threads())

@@ -1,5 +1,4 @@
-"""Neuron Shapley on MNIST, and the filters behind a planted bias or an adversarial attack found by their values and
-removed.
+"""Neuron Shapley on MNIST, and the filters behind a planted bias or an adversarial attack found by their values and removed.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/repair.html.md"""
 

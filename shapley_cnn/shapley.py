@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
-from fastprogress.fastprogress import progress_bar
-from .games import Game, evaluate, extremes, coalitions_from_indices, check_count, progress_iter
+from .games import Game, evaluate, extremes, coalitions_from_indices, check_count, check_top, check_game, progress_iter, Progress
 
 # %% auto #0
 __all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights', 'exact_shapley',
@@ -67,14 +66,14 @@ def plot(self:ShapleyValues, ax=None, top:int|None=None, sort:bool=True, title:s
     import matplotlib.pyplot as plt
     order = self.values.argsort(descending=True) if sort else torch.arange(len(self))
     if top: order = order[:top]
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(max(4, 0.35 * len(order) + 1), 3.2))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(min(8.8, max(4, 0.35 * len(order) + 1)), 3.2),
+                                                                                layout='constrained')
     ax.bar(range(len(order)), self.values[order].numpy(), yerr=2 * self.stderr[order].numpy(), capsize=2,
            color='tab:blue')
     ax.set_xticks(range(len(order)), [self.players[i] for i in order.tolist()], rotation=90 if len(order) > 8 else 0)
     ax.axhline(0, color='k', lw=0.5); ax.set_ylabel('Shapley value')
     bars = ", bars: ±2 s.e." if self.stderr.any() else ""
     ax.set_title(title or f"{self.method} ({self.n_evals:,} evaluations){bars}")
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/01_shapley.ipynb #5c895dcf
@@ -91,7 +90,10 @@ def save(self:ShapleyValues, path):
 @patch(cls_method=True)
 def load(cls:ShapleyValues, path):
     "Read a result written by `ShapleyValues.save`."
-    return cls(**json.loads(Path(path).read_text()))
+    try: return cls(**json.loads(Path(path).read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as e:
+        raise ValueError(f"{path} is not a result written by ShapleyValues.save ({e}): the file is damaged or of "
+                         "another kind; compute the values again") from None
 
 # %% ../nbs/01_shapley.ipynb #ef18accb
 def shapley_weights(n:int, # number of players
@@ -110,6 +112,7 @@ def exact_shapley(game:Game, # the game
                   progress:bool=False, # show a progress bar
                  )->ShapleyValues:
     "Exact Shapley values from all `2**n` coalitions, evaluated in batches."
+    check_game(game, 'exact_shapley')
     n = game.n_players
     if n > max_players:
         raise ValueError(f"Exact Shapley values of {game.name} need all 2**{n} = {2**n:,} coalitions; the limit is "
@@ -119,7 +122,7 @@ def exact_shapley(game:Game, # the game
     w_in, w_out = shapley_weights(n)
     phi = torch.zeros(n, dtype=torch.float64)
     starts = range(0, 2**n, batch_size)
-    for start in progress_iter(starts, progress):
+    for start in progress_iter(starts, progress, 'exact Shapley: coalition batches'):
         coalitions = coalitions_from_indices(torch.arange(start, min(start + batch_size, 2**n)), n)
         values, sizes = evaluate(game, coalitions), coalitions.sum(1)
         phi += coalitions.double().T @ (values * w_in[sizes]) - (~coalitions).double().T @ (values * w_out[sizes])
@@ -294,12 +297,15 @@ class Checkpoint:
     def load(self)->dict|None:
         "The saved state, or None if there is no file yet."
         if not self.path.exists(): return None
-        with np.load(self.path, allow_pickle=False) as f: state = {k: f[k] for k in f.files}
-        saved = str(state.pop('fingerprint'))
+        try:
+            with np.load(self.path, allow_pickle=False) as f: state = {k: f[k] for k in f.files}
+            saved = str(state.pop('fingerprint'))
+        except Exception as e:  # a truncated zip, another format, a pickle: numpy's own advice would be wrong
+            raise ValueError(f"The checkpoint {self.path} cannot be read ({type(e).__name__}): it is damaged or not "
+                             "a checkpoint; delete it to start afresh, or pass another checkpoint path") from None
         if saved != self.fingerprint:
-            raise ValueError(f"The checkpoint {self.path} was written by another run:\n  saved: {saved}\n  now:   "
-                             f"{self.fingerprint}\n"
-                             "Delete the file or pass another checkpoint path.")
+            raise ValueError(f"The checkpoint {self.path} was written by another run ({_differences(saved, self.fingerprint)}); "
+                             "delete it to start afresh, or pass another checkpoint path")
         return state
 
     def save(self, **state):
@@ -310,6 +316,18 @@ class Checkpoint:
             np.savez(f, fingerprint=np.asarray(self.fingerprint), **arrays)
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, self.path)
+
+def _short(value)->str:
+    "A fingerprint's value for a message: a long list of players as its start and its length."
+    text = json.dumps(value)
+    if len(text) <= 60: return text
+    return f"{text[:40]}... ({len(value)} items)" if isinstance(value, list) else text[:57] + '...'
+
+def _differences(saved:str, now:str)->str:
+    "What differs between two fingerprints, each value cut short (a game's players can number thousands)."
+    saved, now = json.loads(saved), json.loads(now)
+    return '; '.join(f"{key}: saved {_short(saved.get(key))}, now {_short(now.get(key))}"
+                     for key in sorted(set(saved) | set(now)) if saved.get(key) != now.get(key))
 
 # %% ../nbs/01_shapley.ipynb #8ace3ec2
 def _fingerprint(game:Game, ends:tuple, method:str, **params)->dict:
@@ -358,6 +376,7 @@ def permutation_shapley(game:Game, # the game
                         workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                        )->ShapleyValues:
     "Monte Carlo Shapley values from random permutations, evaluated in batches."
+    check_game(game, 'permutation_shapley')
     check_count(n_permutations, 'n_permutations')
     if antithetic and n_permutations % 2:
         raise ValueError(f"Antithetic sampling walks permutations in pairs: n_permutations must be even, got "
@@ -373,7 +392,7 @@ def permutation_shapley(game:Game, # the game
         per_round = per_share * walks.width  # a share for each worker; the shares never depend on how many
         first = min(per_round, todo)
         _warn_idle(walks.width, math.ceil(first / per_share), f"{first} walks in shares of {per_share}")
-        for _ in progress_iter(range(math.ceil(todo / per_round)), progress and todo > 0):
+        for _ in progress_iter(range(math.ceil(todo / per_round)), progress and todo > 0, 'Monte Carlo: rounds'):
             counts = [min(per_share, left() - start) for start in range(0, min(per_round, left()), per_share)]
             shares = [_draw_walks(count, n, antithetic, run.generator) for count in counts]
             results = walks.walk([(perms, torch.ones_like(perms, dtype=torch.bool)) for perms in shares], ends,
@@ -469,9 +488,9 @@ def tmab_shapley(game:Game, # the game
                  workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                 )->ShapleyValues:
     "Truncated multi-armed bandit Shapley (Neuron Shapley, Algorithm 1): sample until the top `k` are separated."
+    check_game(game, 'tmab_shapley')
     n = game.n_players
-    if not isinstance(k, int) or not 1 <= k <= n:
-        raise ValueError(f"k must be an int between 1 and {n} (the number of players), got {k!r}")
+    check_top(k, n)
     if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
     if not epsilon >= 0: raise ValueError(f"epsilon must be >= 0, got {epsilon}")
     if bound not in ('bernstein', 'hoeffding'):
@@ -485,8 +504,8 @@ def tmab_shapley(game:Game, # the game
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'tmab', **params), seed, checkpoint,
                        active=torch.ones(n, dtype=torch.bool))
     radius = lambda: confidence_radius(run.moments, value_range, delta, bound)
-    bar = progress_bar(range(max_permutations)) if progress else None  # walks done, time left at most
-    if bar is not None: bar.update(0)
+    bar = Progress(max_permutations, 'TMAB', progress, unit='walks')  # walks done, time left at most
+    undecided_left = lambda: f"{int(run.extra['active'].sum())} players undecided"
     started = time.perf_counter()
     in_time = lambda: max_seconds is None or time.perf_counter() - started < max_seconds
     more = lambda: bool(run.extra['active'].any()) and run.done < max_permutations and in_time()
@@ -504,8 +523,8 @@ def tmab_shapley(game:Game, # the game
             run.moments.add(torch.cat([marginals for marginals, _ in results]), wanted)
             run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
             run.advance(count, sum(n_evals for _, n_evals in results))
-            if bar is not None:
-                bar.comment = f"walks; {int(run.extra['active'].sum())} players undecided"; bar.update(run.done)
+            bar.update(run.done, undecided_left())
+    bar.finish(run.done, undecided_left())
     return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
                       radius())
 

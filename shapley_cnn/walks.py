@@ -1,5 +1,4 @@
-"""Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it
-switches can change; for any CNN torch.fx can trace, residual connections and batch norm included.
+"""Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it switches can change; for any CNN torch.fx can trace, residual connections and batch norm included.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/walks.html.md"""
 

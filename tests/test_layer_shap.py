@@ -37,14 +37,15 @@ def test_block_maps_sum_the_channels(images):
 def test_channel_shapley_values_add_up_and_follow_a_linear_game():
     net = blocks_net()
     image = torch.rand(1, 12, 12, generator=torch.Generator().manual_seed(3))
-    table = channel_comparison(net, image, 'block2', background=torch.rand(4, 1, 12, 12), n_permutations=20, n_samples=10)
-    game = table.attrs['game']
+    channels = channel_comparison(net, image, 'block2', background=torch.rand(4, 1, 12, 12), n_permutations=20, n_samples=10)
+    game, table = channels.game, channels.table
     ends = game.value(torch.stack([torch.ones(6), torch.zeros(6)]).bool())
     assert table.shapley.sum() == pytest.approx(float(ends[0] - ends[1]), abs=1e-4)
     # the logit is linear in block2's channels: each channel's Shapley value is its own contribution, which is
     # what gradient x activation (reference zero, as the game's) gives
     assert table.shapley.values == pytest.approx(table.gradient_x_activation.values, abs=1e-4)
-    assert rank_agreement(table, k=3).loc['gradient_x_activation', 'top 3 in common'] == 3  # (ties at 0 blur tau)
+    assert rank_agreement(channels, k=3).loc['gradient_x_activation', 'top 3 in common'] == 3  # (ties at 0 blur tau)
+    assert rank_agreement(table, k=3).equals(rank_agreement(channels, k=3))
 
 def test_bad_input_gets_a_clear_error(images):
     net = blocks_net()
