@@ -619,12 +619,12 @@ def plot_removal(curves, # what `removal_curves` returns
                 ):
     "The removal curves: lowest-first dashed, random in black."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout='constrained')
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout='constrained')
     for name in curves:
         ax.plot(curves.index, curves[name], marker='.', ls='--' if 'lowest' in name else '-', label=name,
                 **(dict(color='black') if name == 'random' else {}))
     ax.set_xlabel('share of the training images removed'); ax.set_ylabel('accuracy of the retrained learner')
-    ax.set_title(wrapped(title, 80), fontsize=9); ax.legend(fontsize=7)
+    ax.set_title(wrapped(title, 80), fontsize=9); ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))
     return fig
 
 def plot_disputed(values:dict, # network -> `[N]` values of the same training images

@@ -147,10 +147,11 @@ def plot_removal(curves:dict, # name -> the metric after removing 0, 1, ... filt
                  ylabel:str='test accuracy', title:str|None=None):
     "The removal curves in one plot; returns the figure."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout='constrained')
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout='constrained')
     for name, curve in curves.items(): ax.plot(curve.numpy(), label=name)
     if chance is not None: ax.axhline(chance, color='k', lw=0.5, ls=':', label='chance')
-    ax.set_xlabel('filters removed'); ax.set_ylabel(wrapped(ylabel, 45), fontsize=9); ax.legend(fontsize=8)
+    ax.set_xlabel('filters removed'); ax.set_ylabel(wrapped(ylabel, 45), fontsize=9)
+    ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))  # beside the curves, not over them
     if title: ax.set_title(wrapped(title, 80), fontsize=9)
     return fig
 

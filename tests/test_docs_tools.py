@@ -124,3 +124,7 @@ def test_a_page_leads_with_what_it_finds():
     assert sources[4] == '*Computed in [On the digits](#on-the-digits), below.*'
     assert sources[5] == 'def f(): ...' and sources.count('fig = plot()') == 2, 'the cell stays where it is made'
     assert len(cells) == 9, 'a cell left out of the build does not lead'
+    nb = dict(metadata={}, cells=[dict(cell_type='raw', metadata={}, source='---\ntitle: Study\n---\n'), markdown('Intro.'),
+                                  markdown('## Values\n\nHow.'), code('#| lead: true\nshow()', [display({'text/plain': '1'})])])
+    sources = [c['source'] for c in docs.to_page(nb, LOCAL)['cells']]
+    assert sources[:3] == ['# Study\n\n', 'Intro.', '## What this page finds'], 'after the introduction, before its sections'

@@ -199,7 +199,7 @@ def to_page(nb:dict, local:str, skipped=())->dict:
 LEAD = 'lead'  # the flag of a cell whose output a page shows at its top too: what the page finds
 
 def lead_with_findings(cells:list[dict])->list[dict]:
-    "The cells with, before the first code cell, a copy of each `#| lead` cell's output and a link to where it is made."
+    "The cells with, after the page's introduction, a copy of each `#| lead` cell's output and a link to where it is made."
     from docutils.nodes import make_id
     found, section = [], None
     for cell in cells:
@@ -210,7 +210,8 @@ def lead_with_findings(cells:list[dict])->list[dict]:
             found += [dict(copy, metadata=dict(cell['metadata'], tags=['remove-input'])),
                       dict(cell_type='markdown', metadata={}, source=f"*Computed in {where}, below.*")]
     if not found: return cells
-    first = next(i for i, cell in enumerate(cells) if cell['cell_type'] == 'code')
+    first = next(i for i, cell in enumerate(cells) if i and (cell['cell_type'] == 'code' or  # the introduction ends
+                                                            re.match(r'#{1,3} ', cell['source'])))
     heading = dict(cell_type='markdown', metadata={}, source="## What this page finds")
     return cells[:first] + [heading, *found] + cells[first:]
 
