@@ -196,8 +196,9 @@ def test_cli_checks_its_output_folder_first(command, tmp_path, fresh_cache):
 def test_ctrl_c_exits_quietly_and_says_where_the_checkpoint_is(tmp_path):
     exe = Path(sys.executable).parent / 'shapley-cnn'
     checkpoint = tmp_path / 'neurons.npz'
-    run = subprocess.Popen([str(exe), 'neurons', '--permutations', '100000', '--checkpoint', str(checkpoint), '--out', '',
-                            '--no-progress'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen([str(exe), 'neurons', '--permutations', '100000', '--images', '8', '--round-size', '2',
+                            '--checkpoint', str(checkpoint), '--out', '', '--no-progress'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not checkpoint.exists() and time.time() < deadline and run.poll() is None: time.sleep(0.5)
     run.send_signal(signal.SIGINT)

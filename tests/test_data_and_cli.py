@@ -96,11 +96,11 @@ def test_a_run_logged_to_a_file_prints_lines_not_bar_frames(tmp_path):
     "Written to a file (not a terminal), progress is a line per stage: which network trains, and how far the work is."
     import os
     env = dict(os.environ, SHAPLEY_CNN_CACHE=str(tmp_path / 'cache'))  # nothing cached: LeNet-1 trains first
-    result = subprocess.run([str(Path(sys.executable).parent / 'shapley-cnn'), 'demo', '--out', ''], capture_output=True,
-                            text=True, timeout=600, env=env)
+    result = subprocess.run([str(Path(sys.executable).parent / 'shapley-cnn'), 'filters', '--method', 'exact', 'permutation',
+                             '--permutations', '40', '--out', ''], capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr
     log = result.stdout + result.stderr
     assert 'training lenet1 on scikit-learn digits at 28x28, train split' in log and 'trained lenet1:' in log
     assert '\r' not in log and '█' not in log, 'no progress-bar frames in a log'
-    assert 'TMAB: ' in log and 'walks' in log
+    assert 'exact Shapley: coalition batches: 1/1 steps' in log and 'Monte Carlo: rounds: ' in log
     assert len(log) < 8000, f"{len(log)} characters of log"
