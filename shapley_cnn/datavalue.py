@@ -387,11 +387,18 @@ def train(self:DataGame,
     if (counts == 0).any(): raise ValueError("an empty coalition has no head to train: its value is `empty_value`")
     return self._train(_Design(self.x, self.y, coalitions.to(self.dtype)), counts, init)[:2]
 
+def _penalty(present:Tensor, # `[B, K]` the classes each head's members have
+             counts:Tensor, # `[B]` its members, in the heads' dtype
+             C:float, # scikit-learn's inverse regularisation strength
+            )->Tensor:
+    "`[B]` each head's L2 penalty: scikit-learn's 1 / (C |S|), doubled on two classes (see the text above)."
+    return (1 + (present.sum(1) == 2).to(counts.dtype)) / (C * counts)
+
 @patch
 def _train(self:DataGame, design:_Design, counts:Tensor, init:Tensor|None):
     present = (design.share * design.labels).sum(design.axis) > 0
     init = self.full_weights.expand(len(counts), -1, -1) if init is None else init
-    weights, iterations = train_heads(design, present, 1 / (self.C * counts.to(self.dtype)), init * present[:, None],
+    weights, iterations = train_heads(design, present, _penalty(present, counts.to(self.dtype), self.C), init * present[:, None],
                                       self.tol, self.max_iter)
     self.heads_trained += len(iterations); self.iterations += int(iterations.sum())
     return weights, present

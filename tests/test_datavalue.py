@@ -2,6 +2,7 @@
 trained alone and scikit-learn, the KNN game, cached features, clear errors."""
 import warnings
 import pytest, torch
+import numpy as np
 from torch import nn
 from shapley_cnn.data import ImageData
 from shapley_cnn.shapley import exact_shapley, permutation_shapley
@@ -126,3 +127,35 @@ def test_data_game_bad_input():
     with pytest.raises(ValueError, match='learner must be one of'): DataGame(x, y, vx, vy, learner='svm')
     with pytest.raises(ValueError, match='C must be positive'): DataGame(x, y, vx, vy, C=0)
     with pytest.raises(ValueError, match='10 feature vectors but train_labels'): DataGame(x, y[:9], vx, vy)
+
+@pytest.mark.parametrize('classes,dtype', [(2, torch.float64), (2, torch.float32), (3, torch.float64), (3, torch.float32)])
+def test_heads_equal_scikit_learn_on_every_subset(classes, dtype):
+    "Every subset of a small task gets scikit-learn's head: with two classes its one binary vector, with more its multinomial."
+    from sklearn.linear_model import LogisticRegression
+    from shapley_cnn.games import coalitions_from_indices
+    n = 9 if classes == 2 else 8
+    x, y, vx, vy = gaussian_task(n, m=200, dim=3, classes=classes, seed=2)
+    game = DataGame(x, y, vx, vy, dtype=dtype, tol=1e-6, max_iter=500)
+    subsets = coalitions_from_indices(torch.arange(1, 2**n), n)
+    weights, present = game.train(subsets)
+    ours = game.value(subsets)
+    xs, vxs, labels, valid = game.x[:, :-1].double().numpy(), game.valid_x[:, :-1].double().numpy(), y.numpy(), vy.numpy()
+    differ, worst = 0, 0.0
+    for c, w, p, value in zip(subsets.numpy(), weights.double().numpy(), present.numpy(), ours.tolist()):
+        if len(set(labels[c])) == 1:
+            assert value == (valid == labels[c][0]).mean(); continue
+        model = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(xs[c], labels[c])
+        w = w[:, p]  # the columns of the classes present
+        ours_w = (w[:, 1] - w[:, 0])[:, None] if p.sum() == 2 else w  # sklearn's one binary vector, or its multinomial
+        theirs_w = np.concatenate([model.coef_, model.intercept_[:, None]], 1).T
+        worst = max(worst, abs(ours_w - theirs_w).max())
+        predicted = np.flatnonzero(p)[(vxs @ w[:-1] + w[-1]).argmax(1)]
+        assert abs(value - (predicted == valid).mean()) < 1e-9  # the game's value is these heads' accuracy
+        # and their predictions are sklearn's, except where a validation point lies on its boundary (float32 rounds there)
+        scores = model.decision_function(vxs)
+        scores = np.sort(scores, 1) if scores.ndim == 2 else np.stack([np.zeros_like(scores), np.abs(scores)], 1)
+        clear = scores[:, -1] - scores[:, -2] > 1e-3  # the gap between the two best classes
+        differ += int((predicted[clear] != model.predict(vxs[clear])).any())
+    bound = 1e-4 if dtype == torch.float64 else 1e-3  # float32's gradient stalls near 1e-6: weights within 1e-3
+    assert worst < bound, f"weights differ from scikit-learn's by {worst:.2g}"
+    assert differ == 0, f"{differ} of {len(subsets)} subsets differ from scikit-learn's LogisticRegression(C=1)"
