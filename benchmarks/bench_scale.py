@@ -12,13 +12,16 @@ DigitCNN trained on the matching train split (cached after the first run).
    and the GPU's utilisation while it runs. Never needed for the tests.
 3. On paper: the time to value all 17,216 filters of an Inception-v3-sized network with TMAB on 8 and 64 GPUs. It
    uses Inception-v3's forward cost measured here (on the GPU where there is one), the cost of a walk step against a
-   full forward pass measured in 1, the scaling measured in 1, and the assumptions it prints.
+   full forward pass measured on Inception-v3 itself (every filter, 299x299, the walk engine; random weights), the
+   scaling measured in 1, and the assumptions it prints.
 """
 import argparse, subprocess, threading
 from dataclasses import replace
 import torch, torchvision
 from common import timed, mnist_or_digits
 from shapley_cnn.experiment import Experiment
+from shapley_cnn.data import ImageData
+from shapley_cnn.filters import FilterGame, walk_step_cost
 from shapley_cnn.neurons import neuron_game, neuron_shapley
 from shapley_cnn.shapley import executor
 from shapley_cnn.distributed import RayWorkers, start_ray
@@ -36,6 +39,15 @@ def forward_seconds(model, shape, device, batch:int, repeats:int=3)->float:
         if device != 'cpu': torch.cuda.synchronize()
         _, seconds = timed(lambda: [model(x) for _ in range(repeats)] and (device == 'cpu' or torch.cuda.synchronize()))
     return seconds / (repeats * batch)
+
+def inception_step_share(images:int=4, steps:int=12)->float:
+    "A walk step's cost as a share of a full forward pass, on Inception-v3 (every filter, 299x299, the mean baseline)."
+    g = torch.Generator().manual_seed(0)
+    data, reference = [ImageData(torch.rand(n, 3, 299, 299, generator=g), torch.zeros(n, dtype=torch.long), 'random')
+                       for n in (images, 2 * images)]
+    model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False)
+    game = FilterGame(model, data, metric='loss', baseline='mean', reference=reference)
+    return walk_step_cost(game, steps=steps)['step_share']
 
 def answering(workers):
     "The Ray workers, once every one of them has started and answers."
@@ -115,7 +127,8 @@ def main():
     inception_cpu = forward_seconds(torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False),
                                     (3, 299, 299), 'cpu', 8, repeats=2)
     digitcnn_cpu = forward_seconds(setup.network, tuple(game.images.shape[1:]), 'cpu', args.images, repeats=20)
-    step_share = (t_here / work) / digitcnn_cpu  # a walk step on one image, as a share of a full forward pass
+    digitcnn_share = (t_here / work) / digitcnn_cpu  # a walk step on one image, as a share of a full forward pass
+    step_share = inception_step_share()
     efficiency = (one - s1) / (two - s2) / 2  # the measured scaling from 1 to 2 workers, per worker
     measured = gpu_ips is not None
     gpu_ips = gpu_ips or args.gpu_images_per_second
@@ -123,11 +136,12 @@ def main():
     forwards = PAPER_WALKS * steps * PAPER_IMAGES * step_share
     print(f"\nOn paper: TMAB over all {INCEPTION_FILTERS:,} filters of an Inception-v3-sized network")
     print(f"  measured here: Inception-v3 forward {inception_cpu * 1e3:.0f} ms per image on this CPU; a walk step costs "
-          f"{step_share:.2f} of a full forward pass (DigitCNN, the walk engine); scaling efficiency "
+          f"{step_share:.2f} of a full forward pass (Inception-v3, every filter, 299x299; DigitCNN's: "
+          f"{digitcnn_share:.2f}); scaling efficiency "
           f"{efficiency:.2f} per added worker (1 to 2 workers above)")
     print(f"  assumed: {PAPER_WALKS:,} walks (the paper: TMAB needs under 10k samples for most filters, Monte Carlo about "
           f"100k); a tenth of each walk's steps evaluated (the paper: truncation saves about 10x); "
-          f"{PAPER_IMAGES} images per step (the public code); the same step share on Inception-v3; one GPU "
+          f"{PAPER_IMAGES} images per step (the public code); one GPU "
           f"{'measured at' if measured else 'assumed at'} {gpu_ips:,.0f} Inception-v3 images per second")
     print(f"  the work: {forwards:.2e} Inception-v3 forward passes' worth of images")
     for gpus in (8, 64):

@@ -6,19 +6,21 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/filters.html.md"""
 
 # %% ../nbs/12_filters.ipynb #da6577ac
 from __future__ import annotations
-import copy, hashlib
+import copy, hashlib, time
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from .games import Game, as_device
 from .data import ImageData
-from .walks import ACTIVATIONS, Walk, WalkEngine, trace, traced_site
+from .walks import (ACTIVATIONS, Activation, Walk, WalkEngine, called_modules, trace, traced_site,
+                               with_activation_modules)
 
 # %% auto #0
 __all__ = ['METRICS', 'CHANNELWISE', 'bounded', 'accuracy', 'negative_loss', 'class_recall', 'group_accuracy',
-           'worst_group_accuracy', 'as_metric', 'conv_layers', 'layer_channels', 'output_site', 'FilterGame',
-           'forward_hooks', 'masking_hook', 'gate_forward']
+           'worst_group_accuracy', 'as_metric', 'conv_layers', 'layer_channels', 'output_site', 'output_sites',
+           'FilterGame', 'forward_hooks', 'masking_hook', 'gate_forward', 'check_network', 'brute_force_logits',
+           'walk_step_cost']
 
 # %% ../nbs/12_filters.ipynb #ab67528a
 def bounded(metric, # a batched metric
@@ -98,8 +100,9 @@ def as_metric(metric, # a name, a batched metric or a per-coalition callable
 # %% ../nbs/12_filters.ipynb #6dd0e525
 def conv_layers(model:nn.Module, # the network
                )->list[str]:
-    "Names of all conv layers of `model`, in order."
-    return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    "Names of the conv layers of `model` in order: those its forward calls, where torch.fx can trace it."
+    called = called_modules(model)
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d) and (called is None or name in called)]
 
 def layer_channels(model:nn.Module, # the network
                    layers, # conv layer name(s); None for every conv layer
@@ -109,7 +112,7 @@ def layer_channels(model:nn.Module, # the network
     modules = dict(model.named_modules())
     layers = conv_layers(model) if layers is None else [layers] if isinstance(layers, str) else list(layers)
     if not layers: raise ValueError("The model has no conv layers to take players from")
-    chosen = {}
+    chosen, called, mode = {}, called_modules(model), 'training' if model.training else 'eval'
     for name in layers:
         if name not in modules:
             raise ValueError(f"No layer named {name!r} in the model; its conv layers are: "
@@ -117,6 +120,9 @@ def layer_channels(model:nn.Module, # the network
         if not isinstance(modules[name], nn.Conv2d):
             raise ValueError(f"Layer {name!r} is a {type(modules[name]).__name__}, not a Conv2d: its output channels "
                              "are not filters")
+        if called is not None and name not in called:
+            raise ValueError(f"Layer {name!r} is never called in the model's forward ({mode} mode): its filters cannot "
+                             "change the output")
         picked = list(channels[name]) if channels and name in channels else list(range(modules[name].out_channels))
         if not picked or not all(0 <= c < modules[name].out_channels for c in picked):
             raise ValueError(f"Channels of {name!r} must lie in 0..{modules[name].out_channels - 1}, got {picked}")
@@ -132,8 +138,16 @@ def output_site(model:nn.Module, # the network
                 through_activations:bool=True, # also pass the activations that follow (the 'mean' baseline's site)
                )->str:
     "Name of the module whose output the next layers see of `layer`: its batch norm (and activation), if they follow it."
-    try: return traced_site(trace(model), layer, through_activations)
-    except ValueError: return _sequential_site(model, layer, through_activations)
+    return output_sites(model, [layer], through_activations)[layer]
+
+def output_sites(model:nn.Module, # the network
+                 layers:list[str], # conv layers
+                 through_activations:bool=True, # also pass the activations that follow (the 'mean' baseline's site)
+                )->dict[str, str]:
+    "`output_site` of each layer, the model traced once."
+    try: graph = trace(model)
+    except ValueError: return {l: _sequential_site(model, l, through_activations) for l in layers}
+    return {l: traced_site(graph, l, through_activations) for l in layers}
 
 def _sequential_site(model:nn.Module, layer:str, through_activations:bool)->str:
     "`output_site` read off the module tree, for networks torch.fx cannot trace."
@@ -183,7 +197,10 @@ class FilterGame(Game):
         if baseline == 'mean' and reference is None:
             raise ValueError("baseline='mean' needs reference=: held-out images to average each filter's output over "
                              "(Neuron Shapley uses a validation set), not the images the metric is computed on")
-        self.layers = layer_channels(model, layers, channels)
+        self.model = copy.deepcopy(model).eval().requires_grad_(False).to(as_device(device))
+        self.layers = layer_channels(self.model, layers, channels)
+        _check_fit(self.model, data, as_device(device))
+        if reference is not None: _check_fit(self.model, reference, as_device(device))
         super().__init__(sum(map(len, self.layers.values())),
                          [f"{l}[{c}]" for l, cs in self.layers.items() for c in cs],
                          name or f"FilterGame({type(model).__name__}, {', '.join(self.layers)}, "
@@ -192,14 +209,33 @@ class FilterGame(Game):
         self.metric, self.device = as_metric(metric, data), as_device(device)
         self.max_memory = max_memory_mb * 2**20
         self.marginal_range = _marginal_range(self.metric)
-        self.model = copy.deepcopy(model).eval().requires_grad_(False).to(self.device)
+        if baseline == 'mean': self.model = _own_activations(self.model, list(self.layers))
         self.images, self.targets = data.images.to(self.device), data.labels.to(self.device)
-        self.sites = {l: output_site(self.model, l, baseline == 'mean') for l in self.layers}
+        self.sites = output_sites(self.model, list(self.layers), baseline == 'mean')
         self.images_per_walk = _check_images_per_walk(images_per_walk, len(data))
         self.first = _earliest(self.model, self.layers)
         self.baselines = self._baselines()
         self.plan = _Plan(self.model, self.sites[self.first], len(self.layers) > 1)
         self._prepare()
+
+def _check_fit(model:nn.Module, data:ImageData, device:torch.device):
+    "One image through the model: a clear error where the images do not fit it, or the labels exceed its classes."
+    try:
+        with torch.inference_mode(): logits = model(data.images[:1].to(device))
+    except (RuntimeError, ValueError, IndexError) as e:
+        raise ValueError(f"Images of shape {tuple(data.images.shape[1:])} ({data.name}) do not fit the model: "
+                         f"{str(e).splitlines()[0]}") from e
+    if not isinstance(logits, Tensor) or logits.dim() != 2:
+        raise ValueError(f"The model must return logits `[images, classes]`; for one image it returns "
+                         f"{tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__}")
+    if len(data) and (data.labels.min() < 0 or data.labels.max() >= logits.shape[1]):
+        raise ValueError(f"The labels of {data.name} run from {int(data.labels.min())} to {int(data.labels.max())}, but the "
+                         f"model has {logits.shape[1]} classes (0 to {logits.shape[1] - 1})")
+
+def _own_activations(model:nn.Module, layers:list[str])->nn.Module:
+    "The model with a module for each activation call after `layers` (`with_activation_modules`), if torch.fx traces it."
+    try: return with_activation_modules(model, layers)
+    except ValueError: return model  # not traceable: the module tree decides the sites (`output_site`)
 
 def _check_images_per_walk(images_per_walk, n_images:int)->int|None:
     if images_per_walk is None: return None
@@ -394,7 +430,7 @@ def engine(self:FilterGame)->WalkEngine:
     if not hasattr(self, '_engine'):
         sites = [self.sites[l] for l in self.layers]
         players = [(t, c) for t, channels in enumerate(self.layers.values()) for c in channels]
-        self._engine = WalkEngine(self.model, sites, [self.baselines[l] for l in self.layers], players)
+        self._engine = WalkEngine(self.model, sites, [self.baselines[l] for l in self.layers], players, self.images[:1])
     return self._engine
 
 @patch
@@ -466,3 +502,73 @@ def gate_forward(model:nn.Module, # the network
                 values.append(metric(model(data.images)[None], data.labels)[0])
         return torch.stack(values)
     return forward
+
+# %% ../nbs/12_filters.ipynb #c2112b0e
+def check_network(model:nn.Module, # the network (random weights are enough)
+                  image_shape:tuple[int, int, int], # `(C, H, W)` of its inputs
+                  layers:list[str]|None=None, # conv layers to check; default three spread through the network
+                  channels:int=6, # players per layer (its first channels)
+                  baseline:str='mean', # the removal: 'mean' (over random reference images) or 'zero'
+                  coalitions:int=8, # random coalitions compared
+                  images:int=4, # random images the metric is computed on
+                  seed:int=0,
+                 )->dict:
+    "The largest relative differences of a `FilterGame`'s logits on `model` from brute-force passes; its sites; a step's cost."
+    g = torch.Generator().manual_seed(seed)
+    data, reference = [ImageData(torch.rand(n, *image_shape, generator=g), torch.zeros(n, dtype=torch.long), 'random')
+                       for n in (images, 2 * images)]
+    training = model.training
+    try: convs = conv_layers(model.eval())  # the convs its eval-mode forward calls
+    finally: model.train(training)
+    layers = layers or list(dict.fromkeys(convs[i] for i in (1 % len(convs), len(convs) // 2, -2 % len(convs))))
+    picked = {l: list(range(min(channels, model.get_submodule(l).out_channels))) for l in layers}
+    game = FilterGame(model, data, layers, 'loss', baseline, reference, picked)
+    random = torch.rand(coalitions, game.n_players, generator=g) < 0.5
+    perms = torch.stack([torch.randperm(game.n_players, generator=g) for _ in range(2)])
+    inside = perms.argsort(1)[:, None, :] >= torch.arange(1, game.n_players + 1)[None, :, None]  # [2, steps, players]
+    with torch.inference_mode():
+        value_error = _relative_error(game._batch_logits(random, slice(None)), brute_force_logits(game, random))
+        walk = Walk(game.engine, game.images[None].expand(2, *game.images.shape), perms, False, game.max_memory)
+        walked = walk.advance(game.n_players, torch.ones(2, game.n_players, dtype=torch.bool))  # [2, steps, images, K]
+        walk_error = _relative_error(walked.flatten(0, 1), brute_force_logits(game, inside.flatten(0, 1)))
+    return dict(filters=sum(model.get_submodule(l).out_channels for l in convs), layers=layers, sites=game.sites,
+                site_kinds={l: _site_kind(game.model, s) for l, s in game.sites.items()},
+                value_error=value_error, walk_error=walk_error, **walk_step_cost(game, seed=seed))
+
+def brute_force_logits(game:FilterGame, # the game
+                       coalitions:Tensor, # `[B, n_players]` booleans
+                      )->Tensor:
+    "Logits `[B, N, K]` of the game's images: the whole network run on each coalition, hooks at the removal sites."
+    logits = []
+    with torch.inference_mode():
+        for coalition in coalitions:
+            with game.removed(coalition): logits.append(game.model(game.images))
+    return torch.stack(logits)
+
+def _relative_error(logits:Tensor, reference:Tensor)->float:
+    "The largest difference of logits `[B, N, K]`, relative to the largest logit of its coalition where that is above 1."
+    scale = reference.abs().flatten(1).max(1).values.clamp(min=1)
+    return ((logits - reference).abs().flatten(1).max(1).values / scale).max().item()
+
+def walk_step_cost(game:FilterGame, # a game with the images to walk on
+                   steps:int=16, # steps timed, from the start of a walk that removes players in random order
+                   seed:int=0,
+                  )->dict:
+    "Seconds per walk step (all the game's images), seconds per full forward pass of them, and their ratio."
+    perm = torch.randperm(game.n_players, generator=torch.Generator().manual_seed(seed))[None]
+    steps = min(steps, game.n_players)
+    with torch.inference_mode():
+        walks = _FilterWalks(game, perm, adding=False)
+        start = time.perf_counter()
+        walks.advance(steps, torch.ones(1, steps, dtype=torch.bool), torch.ones(1, dtype=torch.bool))
+        step = (time.perf_counter() - start) / steps
+        game.model(game.images); start = time.perf_counter(); game.model(game.images)
+        forward = time.perf_counter() - start
+    return dict(step_seconds=step, forward_seconds=forward, step_share=step / forward)
+
+def _site_kind(model:nn.Module, site:str)->str:
+    "What a removal site is: a conv, a batch norm, an activation module, or an activation called as a function."
+    module = model.get_submodule(site)
+    if isinstance(module, Activation): return 'activation call'
+    if isinstance(module, ACTIVATIONS): return 'activation module'
+    return 'batch norm' if isinstance(module, nn.BatchNorm2d) else 'conv'

@@ -1,4 +1,4 @@
-"""Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it switches can change; for any CNN torch.fx can trace, residual connections and batch norm included.
+"""Forward passes along a permutation walk, each step recomputing only the part of the network that the filter it switches can change; for any CNN torch.fx can trace (residual connections, batch norm, shape arithmetic and activation calls included), checked on every classifier in torchvision.
 
 Docs: https://shapley-cnn.github.io/shapley_cnn/walks.html.md"""
 
@@ -6,43 +6,136 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/walks.html.md"""
 
 # %% ../nbs/15_walks.ipynb #0f45501f
 from __future__ import annotations
-import functools
+import copy, functools, operator
 from collections import Counter
 import torch
+import torch.nn.functional as F
 from torch import nn, Tensor
 import torch.fx as fx
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'trace', 'traced_site', 'WalkEngine', 'Walk']
+__all__ = ['ACTIVATIONS', 'ACTIVATION_FUNCTIONS', 'ACTIVATION_METHODS', 'trace', 'called_modules', 'traced_site', 'Activation',
+           'with_activation_modules', 'WalkEngine', 'Walk']
 
 # %% ../nbs/15_walks.ipynb #b91af5c3
 ACTIVATIONS = (nn.Tanh, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Hardswish,
                nn.Hardtanh)
+ACTIVATION_FUNCTIONS = (F.relu, torch.relu, F.relu6, F.leaky_relu, F.elu, F.selu, F.celu, F.gelu, F.silu, F.mish,
+                        F.hardswish, F.hardsigmoid, F.hardtanh, F.softplus, F.sigmoid, torch.sigmoid, F.tanh, torch.tanh)
+ACTIVATION_METHODS = ('relu', 'sigmoid', 'tanh')
+_IN_PLACE = {operator.iadd: operator.add, operator.isub: operator.sub, operator.imul: operator.mul,
+             operator.itruediv: operator.truediv}
+
+class _Tracer(fx.Tracer):
+    "torch.fx's tracer, keeping the package's `Activation` modules as modules."
+    def is_leaf_module(self, m:nn.Module, name:str)->bool: return isinstance(m, Activation) or super().is_leaf_module(m, name)
 
 def trace(model:nn.Module)->fx.GraphModule:
-    "The model's forward as a torch.fx graph, with a clear error when it cannot be traced."
-    try: return fx.symbolic_trace(model)
+    "The model's forward as a torch.fx graph, with in-place ops made out-of-place; a clear error when it cannot be traced."
+    try: graph = fx.GraphModule(model, _Tracer().trace(model), type(model).__name__)
     except Exception as e:
-        raise ValueError(f"{type(model).__name__} cannot be traced by torch.fx ({type(e).__name__}: {e}); the walk "
-                         "engine needs a forward without data-dependent control flow") from e
+        why = ("it assigns into a tensor (`x[...] = ...`): build the tensor out of place (`torch.cat`, `torch.where`)"
+               if 'item assignment' in str(e) else "the walk engine needs a forward without data-dependent control flow")
+        raise ValueError(f"{type(model).__name__} cannot be traced by torch.fx ({type(e).__name__}: {e}); {why}") from e
+    for node in graph.graph.nodes: _out_of_place(node)
+    graph.recompile()
+    return graph
+
+def called_modules(model:nn.Module)->set[str]|None:
+    "Names of the modules the model's traced forward calls; None where torch.fx cannot trace it."
+    try: return set(_calls(trace(model)))
+    except ValueError: return None
+
+def _out_of_place(node:fx.Node):
+    "Make an in-place call (`x.relu_()`, `F.relu(x, inplace=True)`, `x += y`) the same call out of place."
+    if node.kwargs.get('inplace'): node.kwargs = {**node.kwargs, 'inplace': False}
+    if node.op == 'call_function' and node.target in _IN_PLACE: node.target = _IN_PLACE[node.target]
+    name = node.target if node.op == 'call_method' else getattr(node.target, '__name__', '')
+    if node.op not in ('call_method', 'call_function') or not name.endswith('_') or name.endswith('__'): return
+    if node.op == 'call_method':
+        if not hasattr(Tensor, name[:-1]):
+            raise ValueError(f"`{name}` (node {node.name}) writes into its input in place and has no out-of-place form: "
+                             "the walk engine shares values between coalitions, so write the forward without it")
+        node.target = name[:-1]
+    elif (twin := getattr(F, name[:-1], None) or getattr(torch, name[:-1], None)) is not None: node.target = twin
 
 def traced_site(graph:fx.GraphModule, # the traced model
                 layer:str, # a conv layer's name
                 through_activations:bool=False, # also pass the activations that follow (for the 'mean' baseline)
                )->str:
     "Name of the module whose output the next layers see of conv `layer`: its batch norm, if one follows it."
-    modules, calls = dict(graph.named_modules()), Counter(n.target for n in graph.graph.nodes if n.op == 'call_module')
-    node = next((n for n in graph.graph.nodes if n.op == 'call_module' and n.target == layer), None)
-    if node is None: raise ValueError(f"Layer {layer!r} is never called in the forward of the model")
-    if calls[layer] > 1: raise ValueError(f"Layer {layer!r} is called {calls[layer]} times in the forward")
+    node, modules, calls = _conv_node(graph, layer), dict(graph.named_modules()), _calls(graph)
     def next_module(kinds):
         users = list(node.users)
         if len(users) != 1 or users[0].op != 'call_module' or calls[users[0].target] != 1: return None
         return users[0] if isinstance(modules[users[0].target], kinds) else None
     if (user := next_module(nn.BatchNorm2d)) is not None: node = user
-    while through_activations and (user := next_module(ACTIVATIONS)) is not None: node = user
+    while through_activations and (user := next_module(ACTIVATIONS + (Activation,))) is not None: node = user
     return node.target
+
+def _calls(graph:fx.GraphModule)->Counter:
+    return Counter(n.target for n in graph.graph.nodes if n.op == 'call_module')
+
+def _conv_node(graph:fx.GraphModule, layer:str)->fx.Node:
+    "The one call of `layer` in the graph."
+    node = next((n for n in graph.graph.nodes if n.op == 'call_module' and n.target == layer), None)
+    if node is None: raise ValueError(f"Layer {layer!r} is never called in the forward of the model")
+    if (calls := _calls(graph)[layer]) > 1: raise ValueError(f"Layer {layer!r} is called {calls} times in the forward")
+    return node
+
+# %% ../nbs/15_walks.ipynb #154941e6
+class Activation(nn.Module):
+    "An activation written as a call in a forward (`F.relu(x)`, `torch.relu(x)`, `x.relu()`), as a module of its own."
+    def __init__(self, function, # the function, or a `torch.Tensor` method
+                 args:tuple=(), # its other positional arguments (constants)
+                 kwargs:dict|None=None): # its keyword arguments
+        super().__init__()
+        self.function, self.args, self.kwargs = function, tuple(args), dict(kwargs or {})
+    def forward(self, x): return self.function(x, *self.args, **self.kwargs)
+    def extra_repr(self): return getattr(self.function, '__name__', str(self.function))
+
+def _own_activation(node:fx.Node, modules:dict, calls:Counter)->tuple[str, nn.Module]|None:
+    "(label, module) for an activation call at `node` that needs a module of its own: a function, a method, a shared module."
+    if any(isinstance(a, fx.Node) for a in node.args[1:]) or any(isinstance(v, fx.Node) for v in node.kwargs.values()):
+        return None
+    if node.op == 'call_module' and isinstance(modules[node.target], ACTIVATIONS) and calls[node.target] > 1:
+        return node.target.rpartition('.')[2], copy.deepcopy(modules[node.target])
+    if node.op == 'call_function' and node.target in ACTIVATION_FUNCTIONS:
+        return node.target.__name__, Activation(node.target, node.args[1:], node.kwargs)
+    if node.op == 'call_method' and node.target in ACTIVATION_METHODS:
+        return node.target, Activation(getattr(Tensor, node.target), node.args[1:], node.kwargs)
+    return None
+
+def with_activation_modules(model:nn.Module, # the network, in eval mode
+                            layers:list[str], # conv layers
+                           )->nn.Module:
+    "`model`, or its traced graph with a module of its own for each activation that directly follows one of `layers` (or its batch norm) as a function call or a module called more than once, so a hook sees its output."
+    graph = trace(model)
+    modules, calls, names, changed = dict(graph.named_modules()), _calls(graph), set(dict(graph.named_modules())), False
+    for layer in layers:
+        node = _conv_node(graph, layer)
+        while len(users := list(node.users)) == 1:
+            user = users[0]
+            if user.op == 'call_module' and calls[user.target] == 1 and isinstance(
+                    modules[user.target], (nn.BatchNorm2d,) + ACTIVATIONS + (Activation,)):
+                node = user; continue
+            if (own := _own_activation(user, modules, calls)) is None: break
+            parent, _, last = node.target.rpartition('.')
+            name = _free_name(f"{parent + '.' if parent else ''}{last}_{own[0]}", names)
+            graph.add_submodule(name, own[1].eval()); names.add(name); modules[name], calls[name] = own[1], 1
+            with graph.graph.inserting_after(user): module_call = graph.graph.call_module(name, (node,))
+            user.replace_all_uses_with(module_call); graph.graph.erase_node(user)
+            node, changed = module_call, True
+    if not changed: return model
+    graph.recompile()
+    return graph.eval()
+
+def _free_name(name:str, taken:set)->str:
+    "`name`, or `name_2`, `name_3`, ... if it is taken."
+    k = 1
+    while (candidate := name if k == 1 else f"{name}_{k}") in taken: k += 1
+    return candidate
 
 # %% ../nbs/15_walks.ipynb #549f8a38
 class _Op:
@@ -51,15 +144,45 @@ class _Op:
         self.name, self.run, self.inputs, self.site = name, run, inputs, site
         self.reach, self.carry, self.consumers = None, False, []
 
-def _runner(node:fx.Node, modules:dict, constants:dict, batched:list[fx.Node]):
-    "A function of the batched inputs' values that evaluates `node`."
+def _runner(node:fx.Node, modules:dict, constants:dict, shapes:dict, batched:list[fx.Node], factor:int=1):
+    "A function of the batched inputs' values that evaluates `node`; shapes are taken for the rows of the call."
     def run(*values):
-        env = dict(zip(batched, values))
-        args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda n: env[n] if n in env else constants[n])
+        env, rows = dict(zip(batched, values)), len(values[0]) // factor if values else None
+        def value(n): return env[n] if n in env else shapes[n](rows) if n in shapes else constants[n]
+        args, kwargs = fx.node.map_arg((node.args, node.kwargs), value)
         if node.op == 'call_module': return modules[node.target](*args, **kwargs)
         if node.op == 'call_function': return node.target(*args, **kwargs)
         return getattr(args[0], node.target)(*args[1:], **kwargs)
     return run
+
+class _Tensor:
+    "A tensor seen by the probe: its shape."
+    def __init__(self, shape): self.shape = shape
+
+def _template(a, b, node:fx.Node):
+    "A function of the rows that gives a non-tensor value seen as `a` for 2 images and `b` for 3 (`x.size()`, `x.size(0) // 2`)."
+    if isinstance(a, (tuple, list)) and type(a) is type(b) and len(a) == len(b):
+        parts = [_template(x, y, node) for x, y in zip(a, b)]
+        return lambda rows: type(a)([part(rows) for part in parts])
+    if isinstance(a, _Tensor) or isinstance(b, _Tensor):
+        raise ValueError(f"`{node.format_node()}` mixes tensors and other values: the walk engine cannot batch it")
+    if a == b: return lambda rows: a
+    if type(a) is int and type(b) is int and a % 2 == 0 and 3 * a == 2 * b: return lambda rows: a // 2 * rows
+    raise ValueError(f"`{node.format_node()}` gives {a!r} for 2 images and {b!r} for 3: a value that depends on the batch "
+                     "other than in proportion to it, which the walk engine cannot follow")
+
+def _batch_factor(node:fx.Node, a:_Tensor, b:_Tensor)->int:
+    "Rows per image of a tensor seen as `a` for 2 images and `b` for 3; an error if the images are not its first dimension."
+    a, b = a.shape, b.shape
+    if len(a) > 0 and a[0] % 2 == 0 and 3 * a[0] == 2 * b[0] and a[1:] == b[1:]: return a[0] // 2
+    raise ValueError(f"`{node.format_node()}` has shape {tuple(a)} for 2 images and {tuple(b)} for 3: the images are not "
+                     "its first dimension, and the walk engine runs many coalitions as one batch along it")
+
+def _kind(a, b)->str:
+    "'tensor', 'tuple' (with tensors in it) or 'shape' (anything else: sizes, numbers, None)."
+    if isinstance(a, _Tensor): return 'tensor'
+    if isinstance(a, (tuple, list)) and any(isinstance(t, _Tensor) for t in a): return 'tuple'  # taken item by item
+    return 'shape'
 
 class WalkEngine:
     "A traced CNN whose forward can follow walks (one filter on or off per step), recomputing only what a step changes."
@@ -67,32 +190,73 @@ class WalkEngine:
                  sites:list[str], # the modules whose output channels are masked
                  baselines:list[Tensor], # `[C, H, W]` output of a removed channel at each site
                  players:list[tuple[int, int]], # (site index, channel) of each player
+                 example:Tensor, # `[1, C, H, W]`: an input image (the engine is for images of its shape)
                 ):
         graph = trace(model)
         for m in graph.modules():
             if hasattr(m, 'inplace'): m.inplace = False  # states are shared between groups: never overwrite one
-        self.graph, self.baselines = graph, baselines
+        self.graph, self.baselines, self.image_shape = graph, baselines, tuple(example.shape[1:])
         self.player_site = torch.tensor([s for s, _ in players])
         self.site_players = [torch.tensor([p for p, (s, _) in enumerate(players) if s == t]) for t in range(len(sites))]
         self.site_channels = [torch.tensor([c for s, c in players if s == t]) for t in range(len(sites))]
-        self._build(graph, sites)
+        self._build(graph, sites, self._probe(example))
 
-    def _build(self, graph, sites):
-        modules, constants, index, ops = dict(graph.named_modules()), {}, {}, []
-        site_of = {name: t for t, name in enumerate(sites)}
+    def _probe(self, example:Tensor)->dict:
+        "Each node's output `(for 2 images, for 3 images)`, tensors by their shape; sets `widest`."
+        seen, sizes = {}, []
+        for copies in (2, 3):
+            interpreter = fx.Interpreter(self.graph)
+            run_node = interpreter.run_node
+            def record(node, copies=copies):
+                out = run_node(node)
+                keep = lambda x: _Tensor(x.shape) if isinstance(x, Tensor) else x
+                seq = type(out) if type(out) in (tuple, list, torch.Size) else tuple
+                seen.setdefault(node, []).append(seq(map(keep, out)) if isinstance(out, (tuple, list)) else keep(out))
+                if isinstance(out, Tensor) and copies == 2: sizes.append(out.numel() // 2)
+                return out
+            interpreter.run_node = record
+            try:
+                with torch.inference_mode(): interpreter.run(example.expand(copies, *example.shape[1:]).contiguous())
+            except (RuntimeError, ValueError, IndexError) as e:
+                raise ValueError(f"The model's forward fails on {copies} images of shape {tuple(example.shape[1:])}: "
+                                 f"{str(e).splitlines()[0]}") from e
+        self.widest = max(sizes)  # the largest number of values one image has at any op
+        return seen
+
+    def _build(self, graph, sites, probed):
+        modules, constants, shapes, tuples, index, ops = dict(graph.named_modules()), {}, {}, {}, {}, []
+        site_of, factor = {name: t for t, name in enumerate(sites)}, {}
         placeholders = [n for n in graph.graph.nodes if n.op == 'placeholder']
         if len(placeholders) != 1: raise ValueError(f"The model's forward takes {len(placeholders)} inputs; it must take one")
-        for node in graph.graph.nodes:
-            inputs = [n for n in node.all_input_nodes if n in index]
-            if node.op == 'placeholder': index[node] = len(ops); ops.append(_Op(node.name, None, [])); continue
-            if node.op == 'output':
-                self.output = index[node.args[0]]; break
-            if not inputs:  # depends on parameters only: computed once
-                constants[node] = (functools.reduce(getattr, node.target.split('.'), graph) if node.op == 'get_attr'
-                                   else _runner(node, modules, constants, [])())
-                continue
+        def op_for(node, run, inputs):
             index[node] = len(ops)
-            ops.append(_Op(node.name, _runner(node, modules, constants, inputs), [index[n] for n in inputs]))
+            ops.append(_Op(node.name, run, [index[n] for n in inputs]))
+        for node in graph.graph.nodes:
+            if node.op == 'placeholder': index[node], factor[node] = len(ops), 1; ops.append(_Op(node.name, None, [])); continue
+            if node.op == 'output':
+                if node.args[0] not in index: raise ValueError("The model's forward must return one tensor, the logits")
+                self.output = index[node.args[0]]; break
+            if not any(n in index or n in shapes or n in tuples for n in node.all_input_nodes):
+                constants[node] = (functools.reduce(getattr, node.target.split('.'), graph) if node.op == 'get_attr'
+                                   else _runner(node, modules, constants, shapes, [])())  # parameters only: computed once
+                continue
+            a, b = probed[node]
+            kind = _kind(a, b)
+            if kind == 'shape': shapes[node] = _template(a, b, node); continue
+            if kind == 'tuple': tuples[node] = [n for n in node.all_input_nodes if n in index]; continue
+            factor[node] = _batch_factor(node, a, b)
+            source = node.args[0] if node.op == 'call_function' and node.target is operator.getitem else None
+            if source in tuples:  # an item of a tuple of tensors (`x.chunk(2, 1)[0]`): the tuple is made by this op
+                inputs, whole = tuples[source], _runner(source, modules, constants, shapes, tuples[source],
+                                                        factor[tuples[source][0]] if tuples[source] else 1)
+                op_for(node, lambda *values, whole=whole, item=node.args[1]: whole(*values)[item], inputs)
+            else:
+                if bad := [n for n in node.all_input_nodes if n in tuples]:
+                    raise ValueError(f"`{node.format_node()}` takes the whole tuple `{bad[0].name}`: the walk engine "
+                                     "follows tuples of tensors only item by item")
+                # a tensor made from the batch's shape alone (`token.expand(x.shape[0], -1, -1)`) takes its rows from the images
+                inputs = [n for n in node.all_input_nodes if n in index] or placeholders
+                op_for(node, _runner(node, modules, constants, shapes, inputs, factor[inputs[0]]), inputs)
             if node.op == 'call_module' and node.target in site_of:
                 index[node] = len(ops)
                 ops.append(_Op(f"{node.name} (removal)", None, [len(ops) - 1], site_of[node.target]))
@@ -107,26 +271,15 @@ class WalkEngine:
         for op in ops: op.carry = any((ops[c].reach & ~op.reach).any() for c in op.consumers)
         self.ops = ops
 
-    def widest(self, image:Tensor)->int:
-        "The largest number of values one image has at any op (measured once on `image`, `[1, C, H, W]`)."
-        if not hasattr(self, '_widest'):
-            sizes = []
-            interpreter = fx.Interpreter(self.graph)
-            run_node = interpreter.run_node
-            def record(node):
-                out = run_node(node)
-                if isinstance(out, Tensor): sizes.append(out[0].numel())
-                return out
-            interpreter.run_node = record
-            with torch.inference_mode(): interpreter.run(image)
-            self._widest = max(sizes)
-        return self._widest
-
 # %% ../nbs/15_walks.ipynb #e8e08433
 def _rows(state:Tensor, index:Tensor)->Tensor:
     "Rows `index` of a state, without a copy when they are all of them in order."
     if len(index) == len(state) and bool((index == torch.arange(len(index))).all()): return state
     return state.index_select(0, index.to(state.device))
+
+def _check_images(engine:WalkEngine, shape):
+    if tuple(shape) != engine.image_shape:
+        raise ValueError(f"The walk engine was built for images of shape {engine.image_shape}, not {tuple(shape)}")
 
 class Walk:
     "P walks of a `WalkEngine` on their own images, advanced together, step by step."
@@ -136,11 +289,12 @@ class Walk:
                  adding:bool, # True: from no player up; False: from all players down
                  max_memory:int=2**30, # bytes of activations a pass may hold
                 ):
+        _check_images(engine, images.shape[2:])
         self.engine, self.images, self.perms, self.adding = engine, images, perms, adding
         self.ranks, self.step, self.max_memory = perms.argsort(1).to(images.device), 0, max_memory
         P, b = images.shape[:2]
         self.device, self.carry, logits = images.device, {}, []
-        for walks in torch.arange(P).split(max(1, max_memory // (4 * b * 3 * engine.widest(images[0, :1])))):
+        for walks in torch.arange(P).split(max(1, max_memory // (4 * b * 3 * engine.widest))):
             logits.append(self._start(walks))
         self.start_logits = torch.cat(logits)
         self.carry = {i: torch.cat(parts) for i, parts in self.carry.items()}
@@ -184,7 +338,7 @@ class Walk:
         alive = torch.ones(P, dtype=torch.bool) if alive is None else alive.cpu()
         needed = needed.cpu() & alive[:, None]
         logits = torch.zeros(P, S, *self.start_logits.shape[1:], dtype=self.start_logits.dtype, device=self.device)
-        rows = max(1, self.max_memory // (4 * b * 3 * self.engine.widest(self.images[0, :1])))
+        rows = max(1, self.max_memory // (4 * b * 3 * self.engine.widest))
         length = max(1, rows // max(1, int(alive.sum())) - 1)
         for start in range(0, S, length):
             stop = min(start + length, S)
@@ -288,6 +442,7 @@ def coalitions(self:WalkEngine,
                coalitions:Tensor, # `[B, n_players]` booleans: the players kept by each coalition
               )->Tensor:
     "Logits `[B, N, K]`; each op runs once per distinct pattern of the players whose sites it depends on."
+    _check_images(self, images.shape[1:])
     coalitions = torch.as_tensor(coalitions, dtype=torch.bool).cpu()
     B, device = len(coalitions), images.device
     states, rows, users, patterns = {}, {}, {i: len(op.consumers) for i, op in enumerate(self.ops)}, {}

@@ -74,7 +74,19 @@ from shapley_cnn.layer_shap import layer_shap_study
 from shapley_cnn.data import load_digits, split_data
 from shapley_cnn.cli import main
 
+from shapley_cnn.data import ImageData
+from shapley_cnn.filters import FilterGame
+from shapley_cnn.walks import WalkEngine
 NO_GPU = not torch.cuda.is_available()
+
+class Assigns(torch.nn.Module):
+    def __init__(self): super().__init__(); self.conv = torch.nn.Conv2d(1, 4, 3)
+    def forward(self, x):
+        x = self.conv(x); x[:, 0] = 0
+        return x.mean((2, 3))
+class BatchSecond(Assigns):
+    def forward(self, x): return self.conv(x).transpose(0, 1).mean((1, 2, 3))[None].expand(x.size(0), -1)
+def walk_engine_on(model): return WalkEngine(model, ['conv'], [torch.zeros(4, 1, 1)], [(0, 0)], torch.rand(1, 1, 8, 8))
 digits = load_digits().subset(range(40))
 feats = torch.rand(4, 2)
 
@@ -100,6 +112,24 @@ MORE = [  # (what the user did, call, exception, words the message must contain)
     ("a share of flipped labels above 1", lambda: data_value_study(noise=2.0), ValueError, "fraction must lie in [0, 1]"),
     ("an unknown network for Data Shapley", lambda: data_value_study(archs=('alexnet',)), ValueError, "Unknown model 'alexnet'"),
     ("an unknown method as one string", lambda: filter_shapley(Experiment(progress=False), methods='shapley'), ValueError, "Unknown method 'shapley'"),
+]
+class UnusedConv(torch.nn.Module):
+    "A conv the forward never calls."
+    def __init__(self):
+        super().__init__(); self.used, self.unused, self.head = torch.nn.Conv2d(1, 2, 3), torch.nn.Conv2d(1, 2, 3), torch.nn.Linear(2, 10)
+    def forward(self, x): return self.head(self.used(x).mean((2, 3)))
+
+images = lambda *shape: torch.rand(3, *shape)
+MORE += [
+    ("a layer that is not a conv", lambda: FilterGame(LeNet1(), digits, 'fc'), ValueError, "'fc' is a Linear, not a Conv2d"),
+    ("a conv the forward never calls", lambda: FilterGame(UnusedConv(), digits, 'unused'), ValueError, "'unused' is never called in the model's forward"),
+    ("RGB images for a grey-scale network", lambda: FilterGame(LeNet1(), ImageData(images(3, 28, 28), torch.zeros(3, dtype=torch.long), 'rgb'), 'conv1'), ValueError, "Images of shape (3, 28, 28) (rgb) do not fit the model"),
+    ("images too small for the network", lambda: FilterGame(LeNet1(), ImageData(images(1, 8, 8), torch.zeros(3, dtype=torch.long), 'tiny'), 'conv1'), ValueError, "Images of shape (1, 8, 8) (tiny) do not fit the model"),
+    ("reference images of another shape", lambda: FilterGame(LeNet1(), digits, 'conv1', baseline='mean', reference=ImageData(images(1, 8, 8), torch.zeros(3, dtype=torch.long), 'tiny')), ValueError, "(tiny) do not fit the model"),
+    ("labels beyond the network's classes", lambda: FilterGame(LeNet1(), ImageData(images(1, 28, 28), torch.tensor([0, 3, 12]), 'twelve'), 'conv1'), ValueError, "The labels of twelve run from 0 to 12, but the model has 10 classes"),
+    ("negative labels", lambda: FilterGame(LeNet1(), ImageData(images(1, 28, 28), torch.tensor([0, -1, 2]), 'negative'), 'conv1'), ValueError, "run from -1 to 2"),
+    ("walks on a forward that assigns into a tensor", lambda: walk_engine_on(Assigns()), ValueError, "it assigns into a tensor (`x[...] = ...`)"),
+    ("walks on a forward that moves the images off the first dimension", lambda: walk_engine_on(BatchSecond()), ValueError, "the images are not its first dimension"),
 ]
 if NO_GPU: MORE += [
     ("a GPU on a machine without one", lambda: as_device('cuda'), ValueError, "PyTorch sees no CUDA GPU here"),
