@@ -110,7 +110,7 @@ def _own_activation(node:fx.Node, modules:dict, calls:Counter)->tuple[str, nn.Mo
 def with_activation_modules(model:nn.Module, # the network, in eval mode
                             layers:list[str], # conv layers
                            )->nn.Module:
-    "`model`, or its traced graph with a module of its own for each activation that directly follows one of `layers` (or its batch norm) as a function call or a module called more than once, so a hook sees its output."
+    "`model`, or its traced graph in which each activation call (or shared module) right after `layers` has a module of its own."
     graph = trace(model)
     modules, calls, names, changed = dict(graph.named_modules()), _calls(graph), set(dict(graph.named_modules())), False
     for layer in layers:

@@ -135,7 +135,8 @@ def test_heads_equal_scikit_learn_on_every_subset(classes, dtype):
     from shapley_cnn.games import coalitions_from_indices
     n = 9 if classes == 2 else 8
     x, y, vx, vy = gaussian_task(n, m=200, dim=3, classes=classes, seed=2)
-    game = DataGame(x, y, vx, vy, dtype=dtype, tol=1e-6, max_iter=500)
+    tol = 1e-6 if dtype == torch.float64 else 1e-4  # float32: below 1e-5 some heads stall until max_iter
+    game = DataGame(x, y, vx, vy, dtype=dtype, tol=tol, max_iter=500)
     subsets = coalitions_from_indices(torch.arange(1, 2**n), n)
     weights, present = game.train(subsets)
     ours = game.value(subsets)
@@ -156,6 +157,6 @@ def test_heads_equal_scikit_learn_on_every_subset(classes, dtype):
         scores = np.sort(scores, 1) if scores.ndim == 2 else np.stack([np.zeros_like(scores), np.abs(scores)], 1)
         clear = scores[:, -1] - scores[:, -2] > 1e-3  # the gap between the two best classes
         differ += int((predicted[clear] != model.predict(vxs[clear])).any())
-    bound = 1e-4 if dtype == torch.float64 else 1e-3  # float32's gradient stalls near 1e-6: weights within 1e-3
+    bound = 1e-4 if dtype == torch.float64 else 1e-3
     assert worst < bound, f"weights differ from scikit-learn's by {worst:.2g}"
     assert differ == 0, f"{differ} of {len(subsets)} subsets differ from scikit-learn's LogisticRegression(C=1)"
