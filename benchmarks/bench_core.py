@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from common import timed
 from shapley_cnn.games import sparse_game
-from shapley_cnn.shapley import exact_shapley, permutation_shapley, tmab_shapley, RunningMoments, confidence_radius, undecided
+from shapley_cnn.shapley import exact_shapley, permutation_shapley, tmab_shapley
 
 def exact_rows():
     rows = []
@@ -36,12 +36,6 @@ def batching_rows(n_permutations):
             ("  same permutations, one coalition per call (batch_size=1)", f"{rate(t_single):,.0f} marginals/s",
              f"batched / one-at-a-time = {t_single / t_batched:.0f}x")]
 
-def separated(estimate, k, value_range, delta=0.05, epsilon=1e-4):
-    "Do the confidence bounds of the estimate (TMAB's rule) separate its top k from the rest?"
-    moments = RunningMoments(len(estimate))
-    moments.load(dict(count=estimate.counts, mean=estimate.values, m2=estimate.stderr ** 2 * estimate.counts * (estimate.counts - 1)))
-    return not undecided(moments, confidence_radius(moments, value_range, delta), k, epsilon).any()
-
 def mc_until(game, seed, done, budgets, checkpoint):
     "Evaluations of plain sampling (extended budget by budget from a checkpoint) when `done(estimate)` first holds."
     for T in budgets:
@@ -56,16 +50,16 @@ def tmab_rows(n_players, n_large, k, seeds):
     tmab_evals, certain_evals, oracle_evals, tmab_right = [], [], [], 0
     with tempfile.TemporaryDirectory() as folder:
         for seed in seeds:
-            R = game.marginal_range  # the bound the game declares, given to both methods' confidence intervals
             tmab = tmab_shapley(game, k=k, seed=seed, progress=False, max_permutations=50_000)
             tmab_right += set(tmab.top(k).index) == truth
             tmab_evals.append(tmab.n_evals)
-            certain_evals.append(mc_until(game, seed, lambda e: separated(e, k, R), budgets, Path(folder) / f"certain{seed}.npz"))
+            plain = tmab_shapley(game, k=k, seed=seed, progress=False, max_permutations=50_000, adaptive=False)
+            certain_evals.append(plain.n_evals)  # every player in every walk, until the same sequences certify
             oracle_evals.append(mc_until(game, seed, lambda e: set(e.top(k).index) == truth, budgets, Path(folder) / f"oracle{seed}.npz"))
     t, c, o = (statistics.mean(x) for x in (tmab_evals, certain_evals, oracle_evals))
     return [(f"tmab_shapley, sparse_game({n_players}, n_large={n_large}), top {k}, {len(seeds)} seeds", f"{t:,.0f} evaluations",
              f"top {k} right in {tmab_right}/{len(seeds)} runs"),
-            ("  plain sampling until the same bounds separate the top k", f"{c:,.0f} evaluations", f"plain / TMAB = {c / t:.1f}x"),
+            ("  plain sampling until the same sequences certify the top k", f"{c:,.0f} evaluations", f"plain / TMAB = {c / t:.1f}x"),
             ("  plain sampling until its top k happens to be right (oracle stop)", f"{o:,.0f} evaluations", f"plain / TMAB = {o / t:.1f}x")]
 
 def main():

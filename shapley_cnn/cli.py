@@ -54,7 +54,7 @@ def _undecided(values)->str:
     "What a TMAB run left open, for the report."
     left = values.params.get('undecided')
     if left is None: return ''
-    if left == 0: return f"; top {values.params['k']} certified"
+    if left == 0: return f"; top {values.params['k']} certified at confidence {values.certificate['confidence']:.0%} per player"
     return f"; {left} undecided after {values.params['n_permutations']:,} permutations: its top k is a best guess"
 
 # %% ../nbs/90_cli.ipynb #0c9d4e2f
@@ -178,6 +178,8 @@ def neurons(model:Model='digitcnn', # the architecture, trained here and cached
             steps:int=30, # filters removed in the removal curves
             checkpoint:str='', # file to save TMAB's state to and resume from after a kill ('' for none)
             round_size:int=16, # walks between TMAB's decisions (with --workers: at least one for each worker)
+            certify:bool=False, # walk until the top k is certified (within --minutes), not a fixed budget
+            minutes:float=30., # with --certify: the time budget
             out:str='shapley_cnn_neurons', # folder for the values, curves and figures ('' for none)
             json:bool=False, # print the summary as JSON instead of a table
             **kwargs):
@@ -185,8 +187,8 @@ def neurons(model:Model='digitcnn', # the architecture, trained here and cached
     started = time.perf_counter()
     if out: results_folder(out)
     setup = experiment(metric, model=model, layers=(), baseline='mean', **kwargs)
-    result = neuron_study(setup, k, permutations, images, steps, checkpoint=checkpoint or None,
-                          round_size=round_size)
+    result = neuron_study(setup, k, 10**7 if certify else permutations, images, steps, checkpoint=checkpoint or None,
+                          round_size=round_size, max_seconds=60 * minutes if certify else None)
     if out: save_neuron_study(result, out)
     summary = study_summary(result)
     if json: print(jsonlib.dumps(summary, indent=1)); return

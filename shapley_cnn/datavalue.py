@@ -98,6 +98,7 @@ class KNNGame(Game):
         self.order = torch.cat([o.cpu() for _, o in _neighbour_orders(train_features, valid_features, device)])  # [M, N]
         self.match = train_labels[self.order] == valid_labels[:, None]  # [M, N] the i-th nearest has the label
     marginal_range = 2.0  # one image moves the utility by at most 1/K per validation image, within [-1, 1]
+    marginal_bounds = (-1., 1.)
 
     def value(self, coalitions:Tensor)->Tensor:
         rows = max(1, self.max_elements // self.order.numel())
@@ -372,6 +373,7 @@ class DataGame(Game):
             self.full_weights = self.zeros(1)
             self.full_weights = self.train(torch.ones(1, self.n_players, dtype=torch.bool))[0]
     marginal_range = 2.0  # accuracy lies in [0, 1]
+    marginal_bounds = (-1., 1.)
 
     def zeros(self, B:int)->Tensor: return torch.zeros(B, self.x.shape[1], self.n_classes, device=self.device, dtype=self.dtype)
 
@@ -547,6 +549,7 @@ class RetrainGame(Game):
         self.n_classes, self.progress = max(train.n_classes, valid.n_classes), progress
         self.empty_value = 1 / self.n_classes
     marginal_range = 2.0
+    marginal_bounds = (-1., 1.)
 
     def value(self, coalitions:Tensor)->Tensor:
         return torch.tensor([self._accuracy(c) for c in progress_iter(coalitions, self.progress and len(coalitions) > 1, 'retraining per coalition')],

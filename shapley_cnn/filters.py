@@ -209,6 +209,7 @@ class FilterGame(Game):
         self.metric, self.device = as_metric(metric, data), as_device(device)
         self.max_memory = max_memory_mb * 2**20
         self.marginal_range = _marginal_range(self.metric)
+        self.marginal_bounds = None if self.marginal_range is None else (-self.marginal_range / 2, self.marginal_range / 2)
         if baseline == 'mean': self.model = _own_activations(self.model, list(self.layers))
         self.images, self.targets = data.images.to(self.device), data.labels.to(self.device)
         self.sites = output_sites(self.model, list(self.layers), baseline == 'mean')

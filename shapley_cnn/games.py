@@ -32,6 +32,7 @@ class Game:
         self.n_players, self.players, self.name = n_players, players, name or type(self).__name__
 
     marginal_range:float|None = None # a bound on max - min of any player's marginals; None where unknown
+    marginal_bounds:tuple|None = None # `(low, high)` holding every marginal; None where unknown
 
     def value(self, coalitions:Tensor)->Tensor:
         "Values of a batch of coalitions; subclasses implement this."
@@ -206,6 +207,8 @@ class SumGame(Game):
         super().__init__(a.n_players, a.players, f"({a.name} + {b.name})")
         self.a, self.b = a, b
         if None not in (a.marginal_range, b.marginal_range): self.marginal_range = a.marginal_range + b.marginal_range
+        if None not in (a.marginal_bounds, b.marginal_bounds):
+            self.marginal_bounds = tuple(x + y for x, y in zip(a.marginal_bounds, b.marginal_bounds))
     def value(self, coalitions): return evaluate(self.a, coalitions) + evaluate(self.b, coalitions)
 
 # %% ../nbs/00_games.ipynb #5857b5a4
@@ -227,6 +230,7 @@ class SubGame(Game):
                          f"{game.name} on {len(keep)} of its {game.n_players} players")
         self.game, self.keep = game, keep
         self.marginal_range = game.marginal_range  # a subgame's marginals are some of the game's
+        self.marginal_bounds = game.marginal_bounds
     def value(self, coalitions):
         full = torch.zeros(len(coalitions), self.game.n_players, dtype=torch.bool, device=coalitions.device)
         full[:, self.keep.to(coalitions.device)] = coalitions
@@ -270,6 +274,14 @@ class TabularGame(Game):
             spreads.append((marginals.max() - marginals.min()).item())
         return max(spreads)
 
+    @property
+    def marginal_bounds(self)->tuple[float, float]:
+        "The exact smallest and largest marginal of any player, read off the table."
+        idx = torch.arange(2**self.n_players)
+        marginals = torch.cat([self.table[w | (1 << i)] - self.table[w]
+                               for i in range(self.n_players) for w in [idx[(idx >> i) & 1 == 0]]])
+        return marginals.min().item(), marginals.max().item()
+
     @classmethod
     def random(cls, n_players:int, seed:int=0, normalized:bool=True):
         "A random game with standard normal values (and `v(empty) = 0` if `normalized`)."
@@ -294,6 +306,8 @@ class AdditiveGame(Game):
         self.weights = torch.as_tensor(weights, dtype=torch.float64).flatten()
         super().__init__(len(self.weights), players, name)
     marginal_range = 0. # a player always adds its weight
+    @property
+    def marginal_bounds(self)->tuple[float, float]: return min(self.weights.min().item(), 0.), max(self.weights.max().item(), 0.)
     def value(self, coalitions): return coalitions.double() @ self.weights.to(coalitions.device)
     def shapley_values(self)->Tensor: return self.weights.clone()
 

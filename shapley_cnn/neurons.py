@@ -40,8 +40,10 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    chance:float|None=None, # the value of a dead network; default 1 / number of classes
                    dead_tolerance:float=0.2, # how far above chance still counts as dead
                    patience:int=6, # steps in a row at the dead level before a walk stops
-                   delta:float=0.05, # failure probability of each confidence interval
-                   epsilon:float=1e-4, # tolerance around the k-th value
+                   delta:float=0.05, # failure probability of each player's confidence sequence
+                   epsilon:float=0.1, # tolerance around the k-th value: 10% of it (the paper's)
+                   relative:bool=True, # epsilon as a share of the k-th value; False: absolute
+                   bound:str='betting', # the intervals: 'betting', 'eb' (anytime-valid), 'bernstein', 'hoeffding'
                    seed:int=0, # seed of the permutations
                    checkpoint=None, # file to save the state to and resume from
                    progress:bool=True, # progress bar: walks done, players undecided, time left
@@ -51,10 +53,10 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                   )->ShapleyValues:
     "TMAB values of every player of `game`, with Neuron Shapley's dead-network truncation."
-    return tmab_shapley(game, k, delta, epsilon, truncation=dead_network(game, chance, dead_tolerance, patience),
+    return tmab_shapley(game, k, delta, epsilon, bound, truncation=dead_network(game, chance, dead_tolerance, patience),
                         seed=seed, checkpoint=checkpoint, progress=progress, max_permutations=max_permutations,
                         max_seconds=max_seconds, round_size=round_size, batch_size=batch_size, value_range=value_range,
-                        workers=workers)
+                        workers=workers, relative=relative)
 
 def dead_network(game:FilterGame, # the game
                  chance:float|None=None, # the value of a dead network; default 1 / number of classes
@@ -122,6 +124,7 @@ def neuron_study(setup:Experiment, # the experiment: data, network, metric, devi
                  trials:int=3, # random orders averaged in the random curve
                  checkpoint=None, # file to save TMAB's state to and resume from
                  round_size:int=16, # walks between TMAB's decisions (on workers: at least one for each)
+                 max_seconds:float|None=None, # a time budget for TMAB (it stops after the round that passes it)
                 )->dict:
     "Every filter of the experiment's network valued by TMAB, then the top ones removed against random ones on test."
     check_top(k, setup.n_players(every_layer=True), 'filters')  # all said before the network is trained
@@ -130,7 +133,7 @@ def neuron_study(setup:Experiment, # the experiment: data, network, metric, devi
     if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     game = neuron_game(setup, images_per_walk)
     start = time.perf_counter()
-    values = neuron_shapley(game, k, permutations, seed=setup.sample_seed, checkpoint=checkpoint,
+    values = neuron_shapley(game, k, permutations, max_seconds, seed=setup.sample_seed, checkpoint=checkpoint,
                             progress=setup.progress, round_size=round_size, workers=setup.workers)
     seconds = time.perf_counter() - start
     test = game.on(setup.splits['test'])
@@ -160,14 +163,13 @@ def study_summary(result:dict, # what `neuron_study` returns
     "What a study found, JSON-ready: data, network, test scores, the TMAB run, the top filters and the curves."
     values = result['values']
     top = values.values.argsort(descending=True)[:values.params['k']]
-    def finite(x:float): return x if x < float('inf') else None  # an interval not yet closed: JSON null
     return dict(data=result['data'], test_data=result['test_data'], model=result['model'], metric=result['metric'],
                 test=result['test'], filters=len(values), layers=result['n_layers'],
                 images_per_walk=result['images_per_walk'], seconds=result['seconds'],
                 walks=values.params['n_permutations'], coalitions=values.n_evals,
-                undecided=values.params['undecided'],
-                top=[dict(filter=values.players[i], value=values.values[i].item(), ci=finite(values.ci_radius[i].item()))
-                     for i in top.tolist()],
+                undecided=values.params['undecided'], certificate=values.certificate,
+                top=[dict(filter=values.players[i], value=values.values[i].item(), lower=values.lower[i].item(),
+                          upper=values.upper[i].item()) for i in top.tolist()],
                 curves={name: curve.tolist() for name, curve in result['curves'].items()})
 
 def save_neuron_study(result:dict, # what `neuron_study` returns

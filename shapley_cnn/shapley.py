@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
+from .confidence import SampleHistory, SEQUENCES, sequence_interval
 from .games import Game, evaluate, extremes, coalitions_from_indices, check_count, check_top, check_game, progress_iter, Progress
 
 # %% auto #0
-__all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights', 'exact_shapley',
-           'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
+__all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'BOUNDS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights',
+           'exact_shapley', 'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
            'RunningMoments', 'random_permutations', 'Checkpoint', 'InProcess', 'executor', 'permutation_shapley',
            'confidence_radius', 'undecided', 'tmab_shapley', 'estimate']
 
@@ -33,14 +34,20 @@ class ShapleyValues:
     method: str # 'exact', 'permutation' or 'tmab'
     params: dict = field(default_factory=dict) # the method's parameters
     players: list = field(default_factory=list) # player names
-    ci_radius: Tensor|None = None # half-width of the method's confidence interval, where it has one (tmab)
+    lower: Tensor|None = None # each player's confidence interval, lower end, where the method has one (tmab)
+    upper: Tensor|None = None # ... and upper end
+    certificate: dict|None = None # what a certifying method (tmab) certifies: `certified`, `top`, `undecided`, ...
 
     def __post_init__(self):
         self.values, self.stderr = [torch.as_tensor(t, dtype=torch.float64).cpu() for t in (self.values, self.stderr)]
-        if self.ci_radius is not None: self.ci_radius = torch.as_tensor(self.ci_radius, dtype=torch.float64).cpu()
+        if self.lower is not None: self.lower, self.upper = [torch.as_tensor(t, dtype=torch.float64).cpu() for t in (self.lower, self.upper)]
         self.counts = torch.as_tensor(self.counts, dtype=torch.long).cpu()
         self.players = list(self.players) or [f"p{i}" for i in range(len(self.values))]
     def __len__(self): return len(self.values)
+    @property
+    def certified(self)->bool:
+        "Whether the method certified its top k (False for methods that certify nothing)."
+        return bool(self.certificate and self.certificate['certified'])
     def __repr__(self):
         return f"ShapleyValues({self.method}, {len(self)} players, {self.n_evals} evaluations)\n{self.to_frame()}"
 
@@ -49,7 +56,7 @@ class ShapleyValues:
 def to_frame(self:ShapleyValues):
     "A pandas DataFrame with one row per player, indexed by player number."
     import pandas as pd
-    extra = {} if self.ci_radius is None else dict(ci_radius=self.ci_radius.numpy())
+    extra = {} if self.lower is None else dict(lower=self.lower.numpy(), upper=self.upper.numpy())
     return pd.DataFrame(dict(player=self.players, value=self.values.numpy(), stderr=self.stderr.numpy(),
                              count=self.counts.numpy(), **extra))
 
@@ -83,7 +90,8 @@ def save(self:ShapleyValues, path):
     d = dict(values=self.values.tolist(), stderr=self.stderr.tolist(), counts=self.counts.tolist(),
              n_evals=self.n_evals,
              method=self.method, params=self.params, players=self.players,
-             ci_radius=None if self.ci_radius is None else self.ci_radius.tolist())
+             lower=None if self.lower is None else self.lower.tolist(),
+             upper=None if self.upper is None else self.upper.tolist(), certificate=self.certificate)
     Path(path).write_text(json.dumps(d, indent=1))
     return Path(path)
 
@@ -437,10 +445,11 @@ class _SamplingRun:
             self.checkpoint.save(**self.moments.state(), done=self.done, n_evals=self.n_evals,
                                  rng=self.generator.get_state(), **self.extra)
 
-    def result(self, method:str, params:dict, ci_radius:Tensor|None=None)->ShapleyValues:
+    def result(self, method:str, params:dict, lower:Tensor|None=None, upper:Tensor|None=None,
+               certificate:dict|None=None)->ShapleyValues:
         m = self.moments
         return ShapleyValues(m.mean, torch.where(m.count > 1, m.stderr, float('nan')), m.count, self.n_evals, method,
-                             params, self.game.players, ci_radius)
+                             params, self.game.players, lower, upper, certificate)
 
 # %% ../nbs/01_shapley.ipynb #c58fb9eb
 def confidence_radius(moments:RunningMoments, # the players' samples so far
@@ -448,7 +457,7 @@ def confidence_radius(moments:RunningMoments, # the players' samples so far
                       delta:float, # failure probability per player
                       bound:str='bernstein', # 'bernstein' or 'hoeffding'
                      )->Tensor:
-    "Half-width of each player's confidence interval (inf with fewer than two samples)."
+    "Half-width of each player's fixed-time confidence interval (inf with fewer than two samples)."
     t = moments.count.double()
     if bound == 'bernstein':
         log = math.log(4 / delta)
@@ -457,25 +466,27 @@ def confidence_radius(moments:RunningMoments, # the players' samples so far
     else: raise ValueError(f"bound must be 'bernstein' or 'hoeffding', got {bound!r}")
     return torch.where(moments.count > 1, radius, float('inf'))
 
-def undecided(moments:RunningMoments, # the players' samples so far
-              radius:Tensor, # each player's confidence radius
+def undecided(values:Tensor, # each player's estimate
+              lower:Tensor, upper:Tensor, # each player's confidence interval
               k:int, # the size of the top
               epsilon:float, # tolerance around the separating value
              )->Tensor:
     "Players whose interval still straddles, by more than `epsilon`, the estimate separating them from the top `k`."
-    mean, n = moments.mean, len(moments.mean)
-    ranked = mean.topk(min(k + 1, n))
+    n = len(values)
+    ranked = values.topk(min(k + 1, n))
     in_top = torch.zeros(n, dtype=torch.bool); in_top[ranked.indices[:k]] = True
     challenger = ranked.values[k] if k < n else torch.tensor(-math.inf, dtype=torch.float64)
     cutoff = torch.where(in_top, challenger, ranked.values[k - 1])
-    return (mean - radius + epsilon < cutoff) & (cutoff < mean + radius - epsilon)
+    return (lower + epsilon < cutoff) & (cutoff < upper - epsilon)
 
 # %% ../nbs/01_shapley.ipynb #fb7f14a0
+BOUNDS = ('betting', 'eb', 'bernstein', 'hoeffding') # anytime-valid sequences first, then the fixed-time bounds
+
 def tmab_shapley(game:Game, # the game
                  k:int, # how many top players to separate
-                 delta:float=0.05, # failure probability of each confidence interval
-                 epsilon:float=1e-4, # tolerance around the k-th largest value
-                 bound:str='bernstein', # 'bernstein' (empirical Bernstein) or 'hoeffding'
+                 delta:float=0.05, # failure probability: of each player's sequence, or of all together (`scope`)
+                 epsilon:float=1e-4, # tolerance around the k-th largest value (a share of it with `relative`)
+                 bound:str='betting', # 'betting', 'eb' (anytime-valid); 'bernstein', 'hoeffding' (fixed-time)
                  truncation:Truncation|None=None, # optional truncation rule
                  seed:int|None=None, # seed of the permutations
                  checkpoint:str|Path|None=None, # file to save state to and resume from
@@ -486,29 +497,27 @@ def tmab_shapley(game:Game, # the game
                  batch_size:int=4096, # coalitions per call of the game (a share: what a worker gets at once)
                  value_range:float|None=None, # a bound R on the spread of any player's marginals; None: the game's
                  workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
+                 relative:bool=False, # epsilon as a share of the k-th largest value (the paper's 10%: 0.1)
+                 scope:str='player', # 'player': delta per player; 'all': delta for all players at once
+                 bounds:tuple[float, float]|None=None, # every marginal lies in [low, high]; None: the game's
+                 adaptive:bool=True, # False: plain Monte Carlo, every player in every walk, until certified
                 )->ShapleyValues:
     "Truncated multi-armed bandit Shapley (Neuron Shapley, Algorithm 1): sample until the top `k` are separated."
     check_game(game, 'tmab_shapley')
     n = game.n_players
-    check_top(k, n)
-    if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
-    if not epsilon >= 0: raise ValueError(f"epsilon must be >= 0, got {epsilon}")
-    if bound not in ('bernstein', 'hoeffding'):
-        raise ValueError(f"bound must be 'bernstein' or 'hoeffding', got {bound!r}")
-    for count, name in ((max_permutations, 'max_permutations'), (round_size, 'round_size')): check_count(count, name)
-    _check_batch_size(batch_size)
-    value_range = _value_range(game, value_range)
-    ends = extremes(game)
-    params = dict(k=k, delta=delta, epsilon=epsilon, bound=bound, truncation=_truncation_params(truncation), seed=seed,
-                  round_size=round_size, value_range=value_range)
+    _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size, batch_size)
+    low, high, spread = _marginal_bounds(game, value_range, bounds, bound)
+    ends, alpha = extremes(game), delta / (n if scope == 'all' else 1)
+    params = dict(k=k, delta=delta, epsilon=epsilon, relative=relative, bound=bound, scope=scope, bounds=[low, high],
+                  truncation=_truncation_params(truncation), seed=seed, round_size=round_size, adaptive=adaptive)
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'tmab', **params), seed, checkpoint,
-                       active=torch.ones(n, dtype=torch.bool))
-    radius = lambda: confidence_radius(run.moments, value_range, delta, bound)
-    bar = Progress(max_permutations, 'TMAB', progress, unit='walks')  # walks done, time left at most
-    undecided_left = lambda: f"{int(run.extra['active'].sum())} players undecided"
+                       active=torch.ones(n, dtype=torch.bool), lower=torch.full((n,), low, dtype=torch.float64),
+                       upper=torch.full((n,), high, dtype=torch.float64), samples=torch.zeros(n, 0, dtype=torch.float64))
+    history = SampleHistory(n); history.load(dict(samples=run.extra['samples'], count=run.moments.count))
+    bar = Progress(max_permutations, 'TMAB' if adaptive else 'Monte Carlo until certified', progress, unit='walks')
     started = time.perf_counter()
-    in_time = lambda: max_seconds is None or time.perf_counter() - started < max_seconds
-    more = lambda: bool(run.extra['active'].any()) and run.done < max_permutations and in_time()
+    more = lambda: (bool(run.extra['active'].any()) and run.done < max_permutations
+                    and (max_seconds is None or time.perf_counter() - started < max_seconds))
     per_share = max(1, batch_size // (n + 1))  # walks per call of the game
     with executor(game, workers if more() else None) as walks:
         started = time.perf_counter()  # the time budget counts the walks, not the workers' start
@@ -516,30 +525,99 @@ def tmab_shapley(game:Game, # the game
                    f"TMAB's rounds of {min(round_size, max_permutations)} walks", 'raise round_size or ')
         while more():
             count = min(round_size, max_permutations - run.done)
-            perms, wanted = random_permutations(count, n, run.generator), run.extra['active'].expand(count, n)
+            perms = random_permutations(count, n, run.generator)
+            wanted = (run.extra['active'] if adaptive else torch.ones(n, dtype=torch.bool)).expand(count, n)
             shares = math.ceil(count / per_share)  # the round in even shares, whatever the number of workers
             results = walks.walk(list(zip(perms.tensor_split(shares), wanted.tensor_split(shares))), ends, truncation,
                                  batch_size)
-            run.moments.add(torch.cat([marginals for marginals, _ in results]), wanted)
-            run.extra['active'] = undecided(run.moments, radius(), k, epsilon)
+            marginals = torch.cat([marginals for marginals, _ in results])
+            if bound in SEQUENCES: _check_within(marginals, wanted, low, high, game)
+            run.moments.add(marginals, wanted); history.add(marginals, wanted)
+            _narrow(run, history, wanted.any(0), alpha, bound, (low, high), spread)
+            run.extra['active'] = undecided(run.moments.mean, run.extra['lower'], run.extra['upper'], k,
+                                            _tolerance(run.moments.mean, k, epsilon, relative))
+            run.extra['samples'] = history.samples
             run.advance(count, sum(n_evals for _, n_evals in results))
-            bar.update(run.done, undecided_left())
-    bar.finish(run.done, undecided_left())
-    return run.result('tmab', dict(n_permutations=run.done, undecided=int(run.extra['active'].sum()), **params),
-                      radius())
+            bar.update(run.done, _rate(run, started))
+    bar.finish(run.done, _rate(run, started))
+    return _certified(run, params, alpha, epsilon, relative)
 
 # %% ../nbs/01_shapley.ipynb #4e8d2a61
+def _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size, batch_size):
+    "Refuse TMAB's bad arguments before any walk."
+    check_top(k, n)
+    if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    if not epsilon >= 0: raise ValueError(f"epsilon must be >= 0, got {epsilon}")
+    if bound not in BOUNDS: raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}, got {bound!r}")
+    if scope not in ('player', 'all'): raise ValueError(f"scope must be 'player' or 'all', got {scope!r}")
+    for count, name in ((max_permutations, 'max_permutations'), (round_size, 'round_size')): check_count(count, name)
+    _check_batch_size(batch_size)
+
 def _value_range(game:Game, value_range:float|None)->float:
-    "The bound R the confidence intervals use: the one given, else the one the game declares."
+    "The bound R the fixed-time intervals use: the one given, else the one the game declares."
     value_range = game.marginal_range if value_range is None else value_range
     if value_range is None:
-        raise ValueError(f"tmab_shapley needs a bound R on the spread of the marginal contributions, and {game.name} "
-                         "declares "
-                         "none (its `marginal_range` is None): pass value_range=R. For an accuracy, R = 2 (marginals "
-                         "lie in "
-                         "[-1, 1]). Too small an R makes the intervals too narrow and the top k may be wrong.")
+        raise ValueError(f"tmab_shapley needs bounds on the marginal contributions, and {game.name} declares none (its "
+                         "`marginal_bounds` and `marginal_range` are None): pass bounds=(low, high) or value_range=R. "
+                         "For an accuracy, marginals lie in [-1, 1]. Bounds that are not bounds make the intervals too "
+                         "narrow, and the top k may be wrong.")
     if not value_range >= 0: raise ValueError(f"value_range must be >= 0, got {value_range}")
     return float(value_range)
+
+def _marginal_bounds(game:Game, value_range:float|None, bounds, bound:str)->tuple[float, float, float]:
+    "`(low, high)` holding every marginal, and the spread R of the fixed-time radii: given, or the game's."
+    if bounds is None and value_range is None: bounds = game.marginal_bounds
+    if bounds is None:  # from a spread R: [-R, R] holds marginals of spread R whenever 0 is among them
+        spread = _value_range(game, value_range)
+        low, high = -spread, spread
+    else: (low, high), spread = map(float, bounds), float(bounds[1]) - float(bounds[0])
+    if not (low < high if bound in SEQUENCES else low <= high):
+        raise ValueError(f"bounds must be (low, high) with low < high, got {(low, high)}")
+    return low, high, spread
+
+def _check_within(marginals:Tensor, wanted:Tensor, low:float, high:float, game:Game):
+    "Stop a run whose marginals leave the declared bounds: its intervals would promise what they cannot."
+    slack = 1e-9 * (high - low)
+    drawn = marginals[wanted]
+    if len(drawn) and (drawn.min() < low - slack or drawn.max() > high + slack):
+        raise ValueError(f"A marginal of {game.name} lies at {drawn.min() if drawn.min() < low - slack else drawn.max():.6g}, "
+                         f"outside the bounds [{low:.6g}, {high:.6g}] the confidence sequences assume: pass wider "
+                         "bounds=(low, high) or the game's true value_range")
+
+# %% ../nbs/01_shapley.ipynb #983dc9f5
+def _narrow(run:_SamplingRun, history:SampleHistory, drawn:Tensor, alpha:float, bound:str, bounds:tuple, spread:float):
+    "Intersect the intervals of the players drawn this round with their sequences' (or fixed-time bounds') latest."
+    players = drawn.nonzero()[:, 0]
+    if bound in SEQUENCES: lower, upper = sequence_interval(history, bounds, alpha, bound, players)
+    else:
+        radius = confidence_radius(run.moments, spread, alpha, bound)[players]
+        mean = run.moments.mean[players]
+        # a fixed-time bound holds at one time only: it replaces the last one instead of narrowing it
+        run.extra['lower'][players], run.extra['upper'][players] = mean - radius, mean + radius
+        return
+    run.extra['lower'][players] = torch.maximum(run.extra['lower'][players], lower)
+    run.extra['upper'][players] = torch.minimum(run.extra['upper'][players], upper)
+
+def _tolerance(values:Tensor, k:int, epsilon:float, relative:bool)->float:
+    "The tolerance around the separating value: `epsilon`, or `epsilon` times the k-th largest estimate."
+    return epsilon * abs(values.topk(k).values[-1].item()) if relative else epsilon
+
+def _rate(run:_SamplingRun, started:float)->str:
+    "The progress line's comment: players still undecided and walks per second."
+    seconds = time.perf_counter() - started
+    return f"{int(run.extra['active'].sum())} players undecided, {run.done / max(seconds, 1e-9):.2f} walks/s"
+
+def _certified(run:_SamplingRun, params:dict, alpha:float, epsilon:float, relative:bool)->ShapleyValues:
+    "The run's result, with what it certifies."
+    active, k, players = run.extra['active'], params['k'], run.game.players
+    top = run.moments.mean.topk(k).indices.tolist()
+    certificate = dict(certified=not bool(active.any()), k=k, top=[players[i] for i in top],
+                       undecided=[players[i] for i in active.nonzero()[:, 0].tolist()],
+                       confidence=1 - params['delta'], scope=params['scope'], alpha_per_player=alpha,
+                       tolerance=_tolerance(run.moments.mean, k, epsilon, relative), walks=run.done,
+                       marginals=int(run.moments.count.sum()), evaluations=run.n_evals)
+    return run.result('tmab', dict(n_permutations=run.done, undecided=len(certificate['undecided']), **params),
+                      run.extra['lower'], run.extra['upper'], certificate)
 
 # %% ../nbs/01_shapley.ipynb #9e3c7a42
 ESTIMATORS = dict(exact=exact_shapley, permutation=permutation_shapley, tmab=tmab_shapley)

@@ -281,6 +281,16 @@ def _check_images(engine:WalkEngine, shape):
     if tuple(shape) != engine.image_shape:
         raise ValueError(f"The walk engine was built for images of shape {engine.image_shape}, not {tuple(shape)}")
 
+def _segments(needed:Tensor, # `[S]`: the walks that want each step's logits
+              rows:int, # the rows a segment may hold beyond each live walk's carried one
+             )->list[tuple[int, int]]:
+    "Steps cut into segments `(start, stop)` holding at most `rows` requested rows each (one step at least)."
+    segments, start, held = [], 0, 0
+    for step, count in enumerate(needed.tolist()):
+        if step > start and held + count > rows: segments.append((start, step)); start, held = step, 0
+        held += count
+    return segments + [(start, len(needed))] if len(needed) else segments
+
 class Walk:
     "P walks of a `WalkEngine` on their own images, advanced together, step by step."
     def __init__(self, engine:WalkEngine, # the traced network
@@ -339,9 +349,7 @@ class Walk:
         needed = needed.cpu() & alive[:, None]
         logits = torch.zeros(P, S, *self.start_logits.shape[1:], dtype=self.start_logits.dtype, device=self.device)
         rows = max(1, self.max_memory // (4 * b * 3 * self.engine.widest))
-        length = max(1, rows // max(1, int(alive.sum())) - 1)
-        for start in range(0, S, length):
-            stop = min(start + length, S)
+        for start, stop in _segments(needed.sum(0), rows - int(alive.sum())):
             self._segment(stop - start, needed[:, start:stop], alive, logits[:, start:stop])
         return logits
 

@@ -77,8 +77,9 @@ def test_tmab_finds_a_rare_top_player_every_time():
     assert all(tmab_shapley(game, k=1, seed=seed, progress=False).top(1).index[0] == 11 for seed in range(12))
 
 def test_tmab_without_a_bound_is_refused_and_accuracy_brings_its_own():
-    with pytest.raises(ValueError, match='pass value_range=R'): tmab_shapley(FunctionGame(lambda c: c.sum(1).double(), 4), k=1)
+    with pytest.raises(ValueError, match='pass bounds=\(low, high\) or value_range=R'): tmab_shapley(FunctionGame(lambda c: c.sum(1).double(), 4), k=1)
     assert FilterGame(LENET, DATA, 'conv2', 'accuracy').marginal_range == 2.
+    assert FilterGame(LENET, DATA, 'conv2', 'accuracy').marginal_bounds == (-1., 1.)
     loss_game = FilterGame(LENET, DATA, 'conv2', 'loss')
     bound, spent = TMAB().bound(SubGame(loss_game, torch.ones(12, dtype=torch.bool)), 0)
     assert spent == 4096 and bound == pytest.approx(TabularGame.of(loss_game).marginal_range)
