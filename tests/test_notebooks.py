@@ -1,5 +1,5 @@
 "The notebooks as sources: what a page needs of them that a run on one machine cannot show."
-import json, re
+import ast, builtins, json, re, symtable
 from pathlib import Path
 import pytest
 
@@ -25,3 +25,26 @@ def test_the_description_is_one_line(notebook):
     title = next(source for _, source in cells(notebook, 'markdown') if source.startswith('# '))
     quote = [line for line in title.splitlines()[1:] if line.strip()][:2]
     assert quote[0].startswith('> ') and not (len(quote) > 1 and quote[1].startswith('>')), f"{notebook.name}: {quote}"
+
+def globals_of(trees)->tuple[set, set]:
+    "The global names a cell binds, and those it reads (in any scope) without binding them."
+    table = symtable.symtable('\n'.join(ast.unparse(t) for t in trees), 'cell', 'exec')
+    binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    def reads(t):
+        here = {s.get_name() for s in t.get_symbols() if s.is_referenced() and (t is table or s.is_global()
+                and not (s.is_parameter() or s.is_assigned() or s.is_imported()))}  # a function named `top` is taken for the module
+        return here.union(*map(reads, t.get_children()))
+    return binds, reads(table) - binds
+
+@pytest.mark.parametrize('notebook', NBS, ids=[nb.stem for nb in NBS])
+def test_cells_the_docs_run_use_only_what_the_docs_run(notebook):
+    """nbdev's docs run only exported cells and cells that import anything (its `_do_eval`), so such a cell may use
+    only names that those cells bind: a name from a cell between them is a NameError on the page."""
+    from nbdev.process import NBProcessor
+    from nbdev.processors import _do_eval
+    run = [cell for cell in NBProcessor(notebook).nb.cells if cell.cell_type == 'code' and _do_eval(cell)]
+    names = [globals_of(cell.parsed_()) for cell in run]
+    known = set(dir(builtins)) | {'show_doc', 'get_ipython'} | set().union(*(binds for binds, _ in names))
+    if '*' in known: return  # a star import may bind anything
+    unbound = {cell.idx_: sorted(reads - known) for cell, (_, reads) in zip(run, names) if reads - known}
+    assert not unbound, f"{notebook.name}: cells the docs run use names bound elsewhere {unbound}; move the imports to a cell of their own"
