@@ -8,12 +8,13 @@ DigitCNN trained on the matching train split (cached after the first run).
    (FilterGame.walker: only the layers downstream of each step's filter are recomputed) against one full forward
    pass per coalition with hooks (FilterGame.naive_value); the marginals are checked equal.
 2. With --tmab: TMAB's certified top 10 of all 320 filters (Neuron Shapley's truncation, --images per walk, relative
-   epsilon 10%, delta 0.05 per filter), then plain Monte Carlo until the same sequences certify a top 10, each within
-   --minutes (default 30): walks, marginals and seconds of each, and their ratios.
+   epsilon 10%, delta 0.05 per filter) and plain Monte Carlo until the same sequences certify a top 10, side by side
+   (one core each), each within --minutes (default 30): walks, marginals and seconds of each, and their ratios.
 3. With --device cuda: the walk engine's throughput on the GPU against the CPU (same walks, same images; marginals
    checked equal), and the TMAB run of 2. on the GPU. Never needed for the tests.
 """
-import argparse
+import argparse, multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 import torch
 from common import timed, mnist_or_digits
@@ -22,15 +23,44 @@ from shapley_cnn.games import FunctionGame, extremes
 from shapley_cnn.neurons import neuron_game, dead_network
 from shapley_cnn.shapley import walk_permutations, random_permutations, tmab_shapley
 
+def certify(game, adaptive:bool, minutes:float):
+    "TMAB (adaptive) or plain Monte Carlo run until the same sequences certify a top 10, on one thread; its seconds."
+    torch.set_num_threads(1)
+    values, seconds = timed(lambda: tmab_shapley(game, 10, epsilon=0.1, relative=True, truncation=dead_network(game),
+                                                 seed=0, progress=adaptive, max_permutations=10**7,
+                                                 max_seconds=60 * minutes, adaptive=adaptive))
+    values.params['seconds'] = seconds
+    return values
+
+def certify_both(game, minutes:float):
+    "TMAB and Monte Carlo at the same time, one process and one core each, so that both see the same machine."
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('spawn')) as pool:
+        return list(pool.map(certify, (game, game), (True, False), (minutes, minutes)))
+
+def ratios(t, m)->str:
+    "Monte Carlo against TMAB: to the same certificate where both certified, else per walk over the same time."
+    tc, mc = t.certificate, m.certificate
+    if t.certified and m.certified:
+        return (f"Monte Carlo / TMAB to the same certificate: {mc['marginals'] / tc['marginals']:.1f}x marginals, "
+                f"{m.params['seconds'] / t.params['seconds']:.1f}x seconds")
+    if t.certified:
+        return (f"Monte Carlo / TMAB: at least {mc['marginals'] / tc['marginals']:.1f}x marginals and "
+                f"{m.params['seconds'] / t.params['seconds']:.1f}x seconds (Monte Carlo did not certify in its budget)")
+    per_walk = lambda r: r.params['seconds'] / r.certificate['walks']
+    return (f"neither certified: at TMAB's {tc['walks']:,} walks Monte Carlo draws {tc['walks'] * len(m.values):,} "
+            f"marginals, {tc['walks'] * len(m.values) / tc['marginals']:.1f}x TMAB's; seconds per walk "
+            f"{per_walk(m):.2f} against {per_walk(t):.2f}, {per_walk(m) / per_walk(t):.1f}x")
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--walks', type=int, default=2, help='permutation walks for the throughput ratio (default: %(default)s)')
     parser.add_argument('--images', type=int, default=128, help='images per walk (default: %(default)s)')
     parser.add_argument('--tmab', action='store_true', help='also time the certified TMAB top 10')
     parser.add_argument('--minutes', type=float, default=30, help="TMAB's time budget (default: %(default)s)")
+    parser.add_argument('--data', default=mnist_or_digits(), help="'digits' or 'mnist' (default: %(default)s)")
     parser.add_argument('--device', default='cpu', help="also time the engine on this device, e.g. cuda (default: %(default)s)")
     args = parser.parse_args()
-    setup = Experiment(mnist_or_digits(), 'digitcnn', progress=False)
+    setup = Experiment(args.data, 'digitcnn', progress=False)
     game = neuron_game(setup, images_per_walk=None).on(setup.splits['shapley'].subset(range(args.images)))
     naive = FunctionGame(game.naive_value, game.n_players, game.players, 'one full forward pass per coalition')
     perms = random_permutations(args.walks, game.n_players, torch.Generator().manual_seed(0))
@@ -56,12 +86,7 @@ def main():
               f"({marginals * args.images / t_far:,.0f} coalition-images per second; {same:.2%} of the marginals equal)")
     if args.tmab:
         tmab_game = neuron_game(replace(setup, device=args.device), images_per_walk=args.images)
-        runs = {}
-        for name, adaptive in (('TMAB', True), ('Monte Carlo', False)):  # plain Monte Carlo: to the same certificate
-            runs[name], seconds = timed(lambda: tmab_shapley(
-                tmab_game, 10, epsilon=0.1, relative=True, truncation=dead_network(tmab_game), seed=0, progress=True,
-                max_permutations=10**7, max_seconds=60 * args.minutes, adaptive=adaptive))
-            runs[name].params['seconds'] = seconds
+        runs = dict(zip(('TMAB', 'Monte Carlo'), certify_both(tmab_game, args.minutes)))
         print(f"\ncertified top 10 of {tmab_game.n_players} filters on {tmab_game.data.name}, {args.images} images per walk "
               f"(relative epsilon 10%, delta 0.05 per filter, budget {args.minutes:g} min each)")
         for name, r in runs.items():
@@ -69,8 +94,6 @@ def main():
             print(f"{name:12} {'certified' if c['certified'] else 'NOT certified'}: {r.params['seconds']:.0f} s, "
                   f"{c['walks']:,} walks, {c['marginals']:,} marginals, {len(c['undecided'])} undecided")
         t, m = runs['TMAB'], runs['Monte Carlo']
-        bound = '' if m.certified else ' at least (Monte Carlo did not certify within its budget)'
-        print(f"Monte Carlo / TMAB: {m.certificate['marginals'] / t.certificate['marginals']:.1f}x marginals, "
-              f"{m.params['seconds'] / t.params['seconds']:.1f}x seconds{bound} (targets: 8x, 3x; TMAB under 30 min)")
+        print(ratios(t, m) + ' (targets: 8x, 3x; TMAB under 30 min)')
 
 if __name__ == '__main__': main()

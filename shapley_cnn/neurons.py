@@ -40,6 +40,7 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    chance:float|None=None, # the value of a dead network; default 1 / number of classes
                    dead_tolerance:float=0.2, # how far above chance still counts as dead
                    patience:int=6, # steps in a row at the dead level before a walk stops
+                   stride:int=8, # the dead-network rule looks at every stride-th step, whoever is sampled
                    delta:float=0.05, # failure probability of each player's confidence sequence
                    epsilon:float=0.1, # tolerance around the k-th value: 10% of it (the paper's)
                    relative:bool=True, # epsilon as a share of the k-th value; False: absolute
@@ -53,7 +54,8 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
                   )->ShapleyValues:
     "TMAB values of every player of `game`, with Neuron Shapley's dead-network truncation."
-    return tmab_shapley(game, k, delta, epsilon, bound, truncation=dead_network(game, chance, dead_tolerance, patience),
+    dead = dead_network(game, chance, dead_tolerance, patience, stride)
+    return tmab_shapley(game, k, delta, epsilon, bound, truncation=dead,
                         seed=seed, checkpoint=checkpoint, progress=progress, max_permutations=max_permutations,
                         max_seconds=max_seconds, round_size=round_size, batch_size=batch_size, value_range=value_range,
                         workers=workers, relative=relative)
@@ -62,9 +64,10 @@ def dead_network(game:FilterGame, # the game
                  chance:float|None=None, # the value of a dead network; default 1 / number of classes
                  tolerance:float=0.2, # how far above chance still counts as dead
                  patience:int=6, # steps in a row at the dead level before a walk stops
+                 stride:int=8, # look at every stride-th step only (ceil(patience / stride) looks in a row)
                 ):
     "Neuron Shapley's truncation: a walk stops once the network has stayed at chance level for `patience` steps."
-    return neuron_truncation(1 / game.data.n_classes if chance is None else chance, tolerance, patience)
+    return neuron_truncation(1 / game.data.n_classes if chance is None else chance, tolerance, patience, stride)
 
 # %% ../nbs/30_neuron_shapley.ipynb #9cb5e48a
 def value_share(values:ShapleyValues, # the values

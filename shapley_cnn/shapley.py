@@ -7,7 +7,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/shapley.html.md"""
 # %% ../nbs/01_shapley.ipynb #c1df38b9
 from __future__ import annotations
 import json, math, os, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
@@ -144,11 +144,12 @@ def _check_batch_size(batch_size):
 # %% ../nbs/01_shapley.ipynb #215c9412
 @dataclass
 class Truncation:
-    "Stop a walk once its value has reached `level` (within `tolerance`) for `patience` steps in a row."
+    "Stop a walk once its value has reached `level` (within `tolerance`) at `patience` looks in a row, one every `stride` steps."
     tolerance: float # 'add': within this of `level`; 'remove': at most this above `level`
-    patience: int = 1 # consecutive evaluated steps within tolerance before the walk stops
+    patience: int = 1 # consecutive looks within tolerance before the walk stops
     level: float|None = None # the level; None means v(N), only with walk='add'
     walk: str = 'add' # 'add': from the empty coalition up; 'remove': from all players down
+    stride: int = 1 # the rule looks at steps 0, stride, 2 stride, ...: always evaluated, wanted or not
 
     def __post_init__(self):
         if self.walk not in ('add', 'remove'):
@@ -156,21 +157,24 @@ class Truncation:
         if not self.tolerance >= 0: raise ValueError(f"Truncation tolerance must be >= 0, got {self.tolerance}")
         if not (isinstance(self.patience, int) and self.patience >= 1):
             raise ValueError(f"Truncation patience must be an int >= 1, got {self.patience}")
+        if not (isinstance(self.stride, int) and self.stride >= 1):
+            raise ValueError(f"Truncation stride must be an int >= 1, got {self.stride}")
         if self.level is None and self.walk == 'remove':
             raise ValueError("A 'remove' walk needs an explicit level (e.g. chance accuracy)")
 
 def data_truncation(tolerance:float, # how close to v(N) counts as reached
-                    patience:int=1, # evaluated steps in a row
+                    patience:int=1, # steps in a row
                    )->Truncation:
     "Data Shapley's rule: add players until the value is within `tolerance` of v(N)."
     return Truncation(tolerance, patience, None, 'add')
 
 def neuron_truncation(dead_level:float, # the value of a dead network, e.g. chance accuracy
                       tolerance:float, # how far above it still counts as dead
-                      patience:int=6, # evaluated steps in a row (6 in the public code)
+                      patience:int=6, # steps in a row (6 in the public code)
+                      stride:int=1, # look at every `stride`-th step only: ceil(patience / stride) looks in a row
                      )->Truncation:
-    "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance`, `patience` in a row."
-    return Truncation(tolerance, patience, dead_level, 'remove')
+    "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance` for `patience` steps."
+    return Truncation(tolerance, math.ceil(patience / stride), dead_level, 'remove', stride)
 
 # %% ../nbs/01_shapley.ipynb #0903296a
 TRUNCATION_SEGMENTS = 8 # a truncated walk is evaluated in this many segments, stopping once it ends
@@ -179,6 +183,10 @@ def _chain_coalitions(ranks:Tensor, steps:Tensor, adding:bool)->Tensor:
     "Coalition after `steps` moves along the permutations whose player ranks are `ranks`."
     inside = ranks < steps[:, None]
     return inside if adding else ~inside
+
+def _block(n:int, stride:int)->int:
+    "Steps per segment of a truncated walk: a multiple of the stride, so that a segment ends on a look of the rule."
+    return stride * math.ceil((n + 1) / TRUNCATION_SEGMENTS / stride)
 
 def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGame, walks it its own way)
                       perms:Tensor, # [P, n] permutations of the players
@@ -192,11 +200,12 @@ def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGam
     adding = truncation is None or truncation.walk == 'add'
     wanted_at = wanted.gather(1, perms)                                # wanted_at[p, j]: marginal at step j+1
     needed = F.pad(wanted_at, (1, 0)) | F.pad(wanted_at, (0, 1))       # values needed at steps 0..n
+    if truncation: needed[:, ::truncation.stride] = True  # the rule's looks: where a walk stops is not up to `wanted`
     walks = game.walker(perms, adding) if hasattr(game, 'walker') else None
     walks = walks or CoalitionWalks(game, perms, adding, ends, batch_size)
     values = torch.full((P, n + 1), float('nan'), dtype=torch.float64)
     values[:, 0] = walks.start_values
-    block = n if truncation is None else math.ceil((n + 1) / TRUNCATION_SEGMENTS)
+    block = n if truncation is None else _block(n, truncation.stride)
     state = _TruncationState(P, truncation, ends[1]) if truncation else None
     if state: state.scan(values, [0])
     for start in range(1, n + 1, block):
@@ -232,7 +241,7 @@ class CoalitionWalks:
 
 # %% ../nbs/01_shapley.ipynb #939ec59e
 class _TruncationState:
-    "Per-permutation bookkeeping of a truncation rule during a walk."
+    "Per-permutation bookkeeping of a truncation rule during a walk: it looks at every `rule.stride`-th step only."
     def __init__(self, P, rule:Truncation, v_all:float):
         self.rule, self.level = rule, v_all if rule.level is None else rule.level
         self.alive, self.run = torch.ones(P, dtype=torch.bool), torch.zeros(P, dtype=torch.long)
@@ -242,6 +251,7 @@ class _TruncationState:
         "Apply the rule to `values[:, steps]` in order, freezing the value of walks that stop."
         for j in steps:
             values[~self.alive, j] = self.frozen[~self.alive]
+            if j % self.rule.stride: continue
             v = values[:, j]
             known = self.alive & ~v.isnan()
             gap = v - self.level  # 'add' walks approach v(N) from either side; a dead network may fall far below
@@ -344,8 +354,7 @@ def _fingerprint(game:Game, ends:tuple, method:str, **params)->dict:
 def _truncation_params(truncation:Truncation|None):
     if truncation is not None and not isinstance(truncation, Truncation):
         raise TypeError(f"truncation must be a Truncation or None, got {type(truncation).__name__}")
-    return None if truncation is None else dict(tolerance=truncation.tolerance, patience=truncation.patience,
-                                                level=truncation.level, walk=truncation.walk)
+    return None if truncation is None else asdict(truncation)
 
 # %% ../nbs/01_shapley.ipynb #b139ed58
 class InProcess:

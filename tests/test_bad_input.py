@@ -58,7 +58,7 @@ def test_bad_input_fails_before_any_evaluation():
     assert calls == []
 
 # ---- the library's other front doors: each mistake one clear exception, raised before any training ----
-import json, signal, subprocess, sys, time, warnings
+import json, os, signal, subprocess, sys, time, warnings
 from pathlib import Path
 from shapley_cnn.games import WeightedVotingGame, as_device
 from shapley_cnn.shapley import ShapleyValues, Checkpoint
@@ -228,10 +228,15 @@ def test_ctrl_c_exits_quietly_and_says_where_the_checkpoint_is(tmp_path):
     checkpoint = tmp_path / 'neurons.npz'
     run = subprocess.Popen([str(exe), 'neurons', '--permutations', '100000', '--images', '8', '--round-size', '2',
                             '--checkpoint', str(checkpoint), '--out', '', '--no-progress'],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=os.environ | {'PYTHONFAULTHANDLER': '1'})  # SIGABRT prints where every thread is
     deadline = time.time() + 300
     while not checkpoint.exists() and time.time() < deadline and run.poll() is None: time.sleep(0.5)
     run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=120)
+    try: out, err = run.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGABRT)
+        pytest.fail(f"still running 120 s after Ctrl-C (checkpoint written: {checkpoint.exists()}); "
+                    f"where it was:\n{run.communicate(timeout=60)[1][-6000:]}")
     assert run.returncode == 130 and 'Traceback' not in err, err
     assert 'interrupted' in err and str(checkpoint) in err and 'resume' in err, err
