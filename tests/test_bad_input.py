@@ -229,7 +229,10 @@ def test_ctrl_c_exits_quietly_and_says_where_the_checkpoint_is(tmp_path):
     run = subprocess.Popen([str(exe), 'neurons', '--permutations', '100000', '--images', '8', '--round-size', '2',
                             '--checkpoint', str(checkpoint), '--out', '', '--no-progress'],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=os.environ | {'PYTHONFAULTHANDLER': '1'})  # SIGABRT prints where every thread is
+                           env=os.environ | {'PYTHONFAULTHANDLER': '1'},  # SIGABRT prints where every thread is
+                           # a job started with `&` by a shell without job control inherits SIGINT ignored, and Python
+                           # then never turns it into KeyboardInterrupt: give the command the terminal's Ctrl-C
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while not checkpoint.exists() and time.time() < deadline and run.poll() is None: time.sleep(0.5)
     run.send_signal(signal.SIGINT)
