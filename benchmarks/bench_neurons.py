@@ -38,7 +38,7 @@ def certify_both(game, minutes:float):
         return list(pool.map(certify, (game, game), (True, False), (minutes, minutes)))
 
 def ratios(t, m)->str:
-    "Monte Carlo against TMAB: to the same certificate where both certified, else per walk over the same time."
+    "Monte Carlo against TMAB: to the same certificate where both certified, else at TMAB's walks and per walk."
     tc, mc = t.certificate, m.certificate
     if t.certified and m.certified:
         return (f"Monte Carlo / TMAB to the same certificate: {mc['marginals'] / tc['marginals']:.1f}x marginals, "
@@ -47,8 +47,9 @@ def ratios(t, m)->str:
         return (f"Monte Carlo / TMAB: at least {mc['marginals'] / tc['marginals']:.1f}x marginals and "
                 f"{m.params['seconds'] / t.params['seconds']:.1f}x seconds (Monte Carlo did not certify in its budget)")
     per_walk = lambda r: r.params['seconds'] / r.certificate['walks']
-    return (f"neither certified: at TMAB's {tc['walks']:,} walks Monte Carlo draws {tc['walks'] * len(m.values):,} "
-            f"marginals, {tc['walks'] * len(m.values) / tc['marginals']:.1f}x TMAB's; seconds per walk "
+    drawn = tc['walks'] * len(m.values)  # Monte Carlo's marginals at TMAB's walks
+    return (f"TMAB did not certify in its budget: at its {tc['walks']:,} walks Monte Carlo draws {drawn:,} "
+            f"marginals, {drawn / tc['marginals']:.1f}x TMAB's; seconds per walk "
             f"{per_walk(m):.2f} against {per_walk(t):.2f}, {per_walk(m) / per_walk(t):.1f}x")
 
 def main():
