@@ -52,13 +52,14 @@ def neuron_shapley(game:FilterGame, # the game (see `neuron_game`)
                    round_size:int=16, # walks between TMAB's decisions: on workers, at least one share for each
                    batch_size:int=4096, # coalitions per call: a share is batch_size // (players + 1) walks, at least 1
                    workers=None, # None: walk here; an int or a `RayWorkers`: on Ray workers (same result)
+                   strata:int=1, # walks per sample (stratified positions); 1: they cost DigitCNN walks, see below
                   )->ShapleyValues:
     "TMAB values of every player of `game`, with Neuron Shapley's dead-network truncation."
     dead = dead_network(game, chance, dead_tolerance, patience, stride)
     return tmab_shapley(game, k, delta, epsilon, bound, truncation=dead,
                         seed=seed, checkpoint=checkpoint, progress=progress, max_permutations=max_permutations,
                         max_seconds=max_seconds, round_size=round_size, batch_size=batch_size, value_range=value_range,
-                        workers=workers, relative=relative)
+                        workers=workers, relative=relative, strata=strata)
 
 def dead_network(game:FilterGame, # the game
                  chance:float|None=None, # the value of a dead network; default 1 / number of classes

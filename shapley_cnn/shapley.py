@@ -20,8 +20,8 @@ from .games import Game, evaluate, extremes, coalitions_from_indices, check_coun
 # %% auto #0
 __all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'BOUNDS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights',
            'exact_shapley', 'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
-           'RunningMoments', 'random_permutations', 'Checkpoint', 'InProcess', 'executor', 'permutation_shapley',
-           'confidence_radius', 'undecided', 'tmab_shapley', 'estimate']
+           'RunningMoments', 'random_permutations', 'rotated_permutations', 'Checkpoint', 'InProcess', 'executor',
+           'permutation_shapley', 'confidence_radius', 'undecided', 'tmab_shapley', 'estimate']
 
 # %% ../nbs/01_shapley.ipynb #90f18a74
 @dataclass
@@ -300,6 +300,15 @@ def random_permutations(count:int, # how many
     if not count: return torch.zeros(0, n, dtype=torch.long)
     return torch.stack([torch.randperm(n, generator=generator) for _ in range(count)])
 
+def rotated_permutations(count:int, # how many: a multiple of `strata`
+                         n:int, # number of players
+                         strata:int, # rotations of each drawn permutation (1: plain random permutations)
+                         generator:torch.Generator, # the source of randomness
+                        )->Tensor:
+    "`count // strata` random permutations, then each rotated by n/strata, 2n/strata, ... positions, block after block."
+    perms = random_permutations(count // strata, n, generator)
+    return torch.cat([perms.roll(-(s * n // strata), 1) for s in range(strata)])
+
 def _generator(seed:int|None)->torch.Generator:
     return torch.Generator().manual_seed(torch.seed() if seed is None else seed)
 
@@ -510,22 +519,24 @@ def tmab_shapley(game:Game, # the game
                  scope:str='player', # 'player': delta per player; 'all': delta for all players at once
                  bounds:tuple[float, float]|None=None, # every marginal lies in [low, high]; None: the game's
                  adaptive:bool=True, # False: plain Monte Carlo, every player in every walk, until certified
+                 strata:int=1, # walks per sample: a permutation and its rotations by n/strata positions (see below)
                 )->ShapleyValues:
     "Truncated multi-armed bandit Shapley (Neuron Shapley, Algorithm 1): sample until the top `k` are separated."
     check_game(game, 'tmab_shapley')
     n = game.n_players
-    _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size, batch_size)
+    _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size, batch_size, strata)
     low, high, spread = _marginal_bounds(game, value_range, bounds, bound)
     ends, alpha = extremes(game), delta / (n if scope == 'all' else 1)
     params = dict(k=k, delta=delta, epsilon=epsilon, relative=relative, bound=bound, scope=scope, bounds=[low, high],
-                  truncation=_truncation_params(truncation), seed=seed, round_size=round_size, adaptive=adaptive)
+                  truncation=_truncation_params(truncation), seed=seed, round_size=round_size, adaptive=adaptive,
+                  **({'strata': strata} if strata > 1 else {}))  # strata=1: the fingerprint of older checkpoints
     run = _SamplingRun(game, ends, _fingerprint(game, ends, 'tmab', **params), seed, checkpoint,
                        active=torch.ones(n, dtype=torch.bool), lower=torch.full((n,), low, dtype=torch.float64),
                        upper=torch.full((n,), high, dtype=torch.float64), samples=torch.zeros(n, 0, dtype=torch.float64))
     history = SampleHistory(n); history.load(dict(samples=run.extra['samples'], count=run.moments.count))
     bar = Progress(max_permutations, 'TMAB' if adaptive else 'Monte Carlo until certified', progress, unit='walks')
     started = time.perf_counter()
-    more = lambda: (bool(run.extra['active'].any()) and run.done < max_permutations
+    more = lambda: (bool(run.extra['active'].any()) and run.done + strata <= max_permutations
                     and (max_seconds is None or time.perf_counter() - started < max_seconds))
     per_share = max(1, batch_size // (n + 1))  # walks per call of the game
     with executor(game, workers if more() else None) as walks:
@@ -533,15 +544,16 @@ def tmab_shapley(game:Game, # the game
         _warn_idle(walks.width, math.ceil(min(round_size, max_permutations) / per_share),
                    f"TMAB's rounds of {min(round_size, max_permutations)} walks", 'raise round_size or ')
         while more():
-            count = min(round_size, max_permutations - run.done)
-            perms = random_permutations(count, n, run.generator)
+            count = min(round_size, (max_permutations - run.done) // strata * strata)  # whole blocks
+            perms = rotated_permutations(count, n, strata, run.generator)
             wanted = (run.extra['active'] if adaptive else torch.ones(n, dtype=torch.bool)).expand(count, n)
             shares = math.ceil(count / per_share)  # the round in even shares, whatever the number of workers
             results = walks.walk(list(zip(perms.tensor_split(shares), wanted.tensor_split(shares))), ends, truncation,
                                  batch_size)
             marginals = torch.cat([marginals for marginals, _ in results])
             if bound in SEQUENCES: _check_within(marginals, wanted, low, high, game)
-            run.moments.add(marginals, wanted); history.add(marginals, wanted)
+            samples, drawn = marginals.reshape(strata, -1, n).mean(0), wanted[:count // strata]  # a sample per block
+            run.moments.add(samples, drawn); history.add(samples, drawn)
             _narrow(run, history, wanted.any(0), alpha, bound, (low, high), spread)
             run.extra['active'] = undecided(run.moments.mean, run.extra['lower'], run.extra['upper'], k,
                                             _tolerance(run.moments.mean, k, epsilon, relative))
@@ -549,10 +561,10 @@ def tmab_shapley(game:Game, # the game
             run.advance(count, sum(n_evals for _, n_evals in results))
             bar.update(run.done, _rate(run, started))
     bar.finish(run.done, _rate(run, started))
-    return _certified(run, params, alpha, epsilon, relative)
+    return _certified(run, params, alpha, epsilon, relative, strata)
 
 # %% ../nbs/01_shapley.ipynb #4e8d2a61
-def _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size, batch_size):
+def _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size, batch_size, strata):
     "Refuse TMAB's bad arguments before any walk."
     check_top(k, n)
     if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
@@ -561,6 +573,11 @@ def _check_tmab(k, n, delta, epsilon, bound, scope, max_permutations, round_size
     if scope not in ('player', 'all'): raise ValueError(f"scope must be 'player' or 'all', got {scope!r}")
     for count, name in ((max_permutations, 'max_permutations'), (round_size, 'round_size')): check_count(count, name)
     _check_batch_size(batch_size)
+    if not (isinstance(strata, int) and 1 <= strata <= n):
+        raise ValueError(f"strata must be an int from 1 to the {n} players, got {strata!r}")
+    if round_size % strata or max_permutations < strata:
+        raise ValueError(f"With strata={strata} a sample is {strata} walks: round_size must be a multiple of {strata} "
+                         f"and max_permutations at least {strata}, got {round_size} and {max_permutations}")
 
 def _value_range(game:Game, value_range:float|None)->float:
     "The bound R the fixed-time intervals use: the one given, else the one the game declares."
@@ -616,7 +633,7 @@ def _rate(run:_SamplingRun, started:float)->str:
     seconds = time.perf_counter() - started
     return f"{int(run.extra['active'].sum())} players undecided, {run.done / max(seconds, 1e-9):.2f} walks/s"
 
-def _certified(run:_SamplingRun, params:dict, alpha:float, epsilon:float, relative:bool)->ShapleyValues:
+def _certified(run:_SamplingRun, params:dict, alpha:float, epsilon:float, relative:bool, strata:int)->ShapleyValues:
     "The run's result, with what it certifies."
     active, k, players = run.extra['active'], params['k'], run.game.players
     top = run.moments.mean.topk(k).indices.tolist()
@@ -624,7 +641,8 @@ def _certified(run:_SamplingRun, params:dict, alpha:float, epsilon:float, relati
                        undecided=[players[i] for i in active.nonzero()[:, 0].tolist()],
                        confidence=1 - params['delta'], scope=params['scope'], alpha_per_player=alpha,
                        tolerance=_tolerance(run.moments.mean, k, epsilon, relative), walks=run.done,
-                       marginals=int(run.moments.count.sum()), evaluations=run.n_evals)
+                       samples=int(run.moments.count.sum()), marginals=int(run.moments.count.sum()) * strata,
+                       evaluations=run.n_evals)
     return run.result('tmab', dict(n_permutations=run.done, undecided=len(certificate['undecided']), **params),
                       run.extra['lower'], run.extra['upper'], certificate)
 

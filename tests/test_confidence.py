@@ -43,18 +43,19 @@ def test_the_planted_game_has_the_gap_it_says():
     top = values.sort(descending=True).values
     assert abs((top[2] - top[3]).item() - 0.05) < 1e-12
 
-def test_tmab_certifies_the_right_top_k_and_never_a_wrong_one_beyond_delta():
+@pytest.mark.parametrize("strata", [1, 2])  # strata=2: a sample is the mean over a permutation and its half-turn
+def test_tmab_certifies_the_right_top_k_and_never_a_wrong_one_beyond_delta(strata):
     game, delta = planted_game(0.05), 0.1
     truth = set(game.shapley_values().topk(3).indices.tolist())
     runs = [tmab_shapley(game, k=3, delta=delta, epsilon=0.01, scope='all', seed=s, progress=False,
-                         max_permutations=4000, round_size=32) for s in range(30)]
+                         max_permutations=4000, round_size=32, strata=strata) for s in range(30)]
     certified = [r for r in runs if r.certified]
     wrong = [r for r in certified if set(r.values.topk(3).indices.tolist()) != truth]
     assert len(certified) >= 27, f"only {len(certified)} of 30 runs certified within 4,000 walks"
     assert len(wrong) <= delta * len(runs)
     r = certified[0]
     assert r.certificate['confidence'] == 1 - delta and r.certificate['scope'] == 'all' and r.certificate['undecided'] == []
-    assert r.certificate['marginals'] == int(r.counts.sum()) and r.certificate['walks'] == r.params['n_permutations']
+    assert r.certificate['marginals'] == strata * int(r.counts.sum()) and r.certificate['walks'] == r.params['n_permutations']
 
 def test_an_adaptive_run_draws_fewer_marginals_than_monte_carlo_to_the_same_certificate():
     game = planted_game(0.1)
