@@ -61,7 +61,7 @@ def main():
     print(f"variance per walk of the filters ranked 5-22: plain {variance(plain, 1):.4f}, strata={s} "
           f"{variance(blocks, s):.4f} ({variance(blocks, s) / variance(plain, 1):.2f}x)")
     cutoff = torch.where(pooled[near] >= tenth, eleventh, tenth)
-    need = {name: walks_to_decide(x, per, pooled[near], cutoff, 0.1 * tenth.item(), args.most // per, g)
+    need = {name: walks_to_decide(x[:, near], per, pooled[near], cutoff, 0.1 * tenth.item(), args.most // per, g)
             for name, x, per in (('plain', plain, 1), (f'strata={s}', blocks, s))}
     print(f"\nwalks the betting sequence needs to decide each filter (3 replays; -1: not within {args.most:,})")
     print(f"{'rank':>4} {'value':>8} " + ' '.join(f"{name:>22}" for name in need))
