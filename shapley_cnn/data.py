@@ -7,26 +7,30 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/data.html.md"""
 # %% ../nbs/10_data.ipynb #36c7ac25
 from __future__ import annotations
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
+import PIL.Image
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['MNIST_ENV', 'MNIST_FILES', 'MNIST_HELP', 'DIGITS_SPLIT', 'MNIST_SPLIT', 'FULL_MNIST_SPLIT', 'PALETTE', 'ImageData',
-           'load_digits', 'show_images', 'cache_dir', 'load_mnist', 'mnist_available', 'results_folder', 'save_figure',
-           'wrapped', 'split_data', 'load_splits', 'flip_labels', 'color_digits', 'colour_splits']
+__all__ = ['MNIST_ENV', 'MNIST_FILES', 'MNIST_HELP', 'DIGITS_SPLIT', 'MNIST_SPLIT', 'FULL_MNIST_SPLIT', 'SPLITS', 'SHARES',
+           'PALETTE', 'ImageData', 'load_digits', 'show_images', 'cache_dir', 'load_mnist', 'mnist_available',
+           'results_folder', 'save_figure', 'wrapped', 'split_data', 'load_splits', 'image_folder', 'as_image_data',
+           'save_image_folder', 'user_splits', 'flip_labels', 'color_digits', 'colour_splits']
 
 # %% ../nbs/10_data.ipynb #b4e6463f
 @dataclass
 class ImageData:
-    "Images `[N, C, H, W]` in [0, 1] with integer labels, a name that says where they come from, and optional groups."
-    images: Tensor
+    "Images `[N, C, H, W]` with integer labels, a name that says where they come from, optional groups and class names."
+    images: Tensor # in [0, 1], unless a user's transform normalised them
     labels: Tensor
     name: str
     groups: Tensor|None = None # an integer group per image (e.g. for worst-group accuracy)
+    classes: list[str]|None = None # the name of each class, where the source has them
 
     def __post_init__(self):
         if self.images.ndim != 4:
@@ -35,16 +39,21 @@ class ImageData:
             raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
         if self.groups is not None and len(self.groups) != len(self.labels):
             raise ValueError(f"{len(self.groups)} groups for {len(self.labels)} images")
+        if self.classes is not None and len(self) and int(self.labels.max()) >= len(self.classes):
+            raise ValueError(f"Labels up to {int(self.labels.max())} but only {len(self.classes)} class names")
     def __len__(self): return len(self.labels)
     def __repr__(self):
         return f"ImageData({self.name}: {len(self)} images of {list(self.images.shape[1:])}, {self.n_classes} classes)"
     @property
-    def n_classes(self)->int: return int(self.labels.max()) + 1 if len(self) else 0
+    def n_classes(self)->int:
+        "The classes: as many as the names, else up to the largest label."
+        return len(self.classes) if self.classes else int(self.labels.max()) + 1 if len(self) else 0
     def subset(self, index, name:str|None=None)->ImageData:
         "The images at `index`."
         index = torch.as_tensor(index, dtype=torch.long)
         return ImageData(self.images[index], self.labels[index], name or self.name,
-                         None if self.groups is None else self.groups[index])
+                         None if self.groups is None else self.groups[index], self.classes)
+
 
 # %% ../nbs/10_data.ipynb #d92b67e3
 def load_digits(size:int=28, # height and width to resize to
@@ -219,6 +228,119 @@ def load_splits(data:str='digits', # 'digits' (embedded) or 'mnist'
     return dict(train=sets['train'], **split_data(sets['test'], FULL_MNIST_SPLIT, seed))
 
 FULL_MNIST_SPLIT = dict(valid=2000, shapley=1000, test=7000)
+
+# %% ../nbs/10_data.ipynb #b063e5cf
+def _image_file(path)->PIL.Image.Image:
+    "An image file as PIL reads it: a greyscale image stays one channel, anything else is made RGB."
+    with PIL.Image.open(path) as image:
+        return image.convert('L' if image.mode in ('1', 'L', 'I', 'I;16', 'F') else 'RGB')
+
+def image_folder(path:str|Path, # a folder with one sub-folder of images per class
+                 transform=None, # applied to each image (default: to a tensor in [0, 1])
+                ):
+    "torchvision's `ImageFolder` of `path`, reading greyscale files as one channel."
+    from torchvision.datasets import ImageFolder
+    from torchvision.transforms.functional import to_tensor
+    path = Path(path)
+    if not path.is_dir(): raise ValueError(f"Image folder {path} does not exist (or is not a folder)")
+    try: return ImageFolder(str(path), transform or to_tensor, loader=_image_file)
+    except (FileNotFoundError, RuntimeError) as e:  # torchvision says no class folder or no image file was found
+        raise ValueError(f"{path} is not an image folder ({e}): put the images of each class in a sub-folder of "
+                         f"its own, e.g. {path}/cat/1.png, {path}/dog/2.png") from None
+
+
+# %% ../nbs/10_data.ipynb #d332d640
+def _as_tensor(image, transform)->Tensor:
+    "One image as a `[C, H, W]` float tensor: `transform` applied, or a PIL image or array made a tensor in [0, 1]."
+    from torchvision.transforms.functional import to_tensor
+    if transform is not None: image = transform(image)
+    if isinstance(image, Tensor): return (image[None] if image.ndim == 2 else image).float()
+    return to_tensor(image)
+
+def _stacked(images:list[Tensor], name:str)->Tensor:
+    "The images as one tensor; a clear error where their shapes differ."
+    shapes = Counter(tuple(x.shape) for x in images)
+    if len(shapes) > 1:
+        (a, _), (b, _) = shapes.most_common(2)
+        raise ValueError(f"The images of {name} have {len(shapes)} shapes (e.g. {list(a)} and {list(b)}): pass a "
+                         "transform that makes them one size, e.g. torchvision.transforms.Resize((h, w))")
+    return torch.stack(images)
+
+def _pairs(source, transform):
+    "(images, labels) of a `DataLoader` (batch by batch) or a `Dataset` (item by item)."
+    from torch.utils.data import DataLoader
+    if isinstance(source, DataLoader):
+        batches = [(x, torch.as_tensor(y)) for x, y in source]
+        return [image for x, _ in batches for image in x], torch.cat([y for _, y in batches])
+    pairs = [(_as_tensor(x, transform), int(y)) for x, y in (source[i] for i in range(len(source)))]
+    return [x for x, _ in pairs], torch.tensor([y for _, y in pairs])
+
+
+# %% ../nbs/10_data.ipynb #d4d2cc58
+def as_image_data(source, # an `ImageData`, an image folder (path or 'folder:PATH'), a `Dataset`, a `DataLoader`, or (images, labels)
+                  transform=None, # applied to each image of a folder or dataset as it is read
+                  name:str|None=None, # what the images are (default: said from the source)
+                 )->ImageData:
+    "Images from anything a PyTorch user holds, read into memory as one `ImageData` (with the class names, where known)."
+    if isinstance(source, ImageData): return source
+    if isinstance(source, str) and source.startswith('folder:'): source = Path(source[len('folder:'):])
+    if isinstance(source, Path): source, name = image_folder(source, transform), name or f"image folder {source.name}/"
+    if isinstance(source, tuple) and len(source) == 2 and hasattr(source[0], 'shape'):
+        images, labels = (torch.as_tensor(np.asarray(t) if not isinstance(t, Tensor) else t) for t in source)
+        images = images[:, None] if images.ndim == 3 else images
+        return ImageData(images.float(), labels.long(), name or f"{len(labels)} given images")
+    if not (hasattr(source, '__getitem__') and hasattr(source, '__len__') or hasattr(source, '__iter__')):
+        raise TypeError(f"Cannot read images from a {type(source).__name__}: give an image folder, a torch Dataset or "
+                        "DataLoader of (image, label) pairs, or a pair (images, labels) of tensors")
+    name = name or type(source).__name__
+    images, labels = _pairs(source, transform)
+    if not images: raise ValueError(f"{name} holds no images")
+    classes = getattr(source, 'classes', None) or getattr(getattr(source, 'dataset', None), 'classes', None)
+    return ImageData(_stacked(images, name), labels.long(), name, classes=list(classes) if classes else None)
+
+
+# %% ../nbs/10_data.ipynb #fc451d96
+def save_image_folder(data:ImageData, # the images, in [0, 1]
+                      path:str|Path, # the folder to write (one sub-folder per class)
+                     )->Path:
+    "The images as PNG files in an `ImageFolder` layout: `path/<class>/<index>.png`, greyscale or RGB."
+    from PIL import Image
+    names = data.classes or [str(c) for c in range(data.n_classes)]
+    pixels = (data.images.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    for i, (image, label) in enumerate(zip(pixels, data.labels.tolist())):
+        folder = Path(path) / names[label]; folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(folder / f"{i}.png")
+    return Path(path)
+
+
+# %% ../nbs/10_data.ipynb #0a13a1d5
+SPLITS = ('train', 'valid', 'shapley', 'test')
+SHARES = dict(train=0.55, valid=0.15, shapley=0.15, test=0.15)  # of a user's images: about the digits' split
+
+def _sizes(n:int, parts:list[str])->dict[str, int]:
+    "Sizes of `parts` of `n` images in the proportions of `SHARES`, the last part taking the rest."
+    total = sum(SHARES[p] for p in parts)
+    sizes = {p: int(n * SHARES[p] / total) for p in parts[:-1]}
+    return sizes | {parts[-1]: n - sum(sizes.values())}
+
+def user_splits(source, # images (anything `as_image_data` reads), or a dict from some of `SPLITS` to images
+                transform=None, # applied to each image as it is read
+                seed:int=0, # seed of the split
+               )->dict[str, ImageData]:
+    "The four splits of a user's images: cut from one source in `SHARES`, or those given, the missing ones cut from 'train'."
+    given = source if isinstance(source, dict) else {'train': source}
+    if unknown := set(given) - set(SPLITS):
+        raise ValueError(f"Unknown splits {sorted(unknown)}: the splits are {', '.join(SPLITS)}")
+    splits = {part: as_image_data(images, transform) for part, images in given.items()}
+    if not (missing := [p for p in SPLITS if p not in splits]): return {p: splits[p] for p in SPLITS}
+    if 'train' not in splits: raise ValueError(f"No 'train' images to cut the missing splits {missing} from")
+    pool, parts = splits.pop('train'), missing + ['train']
+    sizes = _sizes(len(pool), parts)
+    if min(sizes.values()) == 0:
+        raise ValueError(f"{pool.name} has {len(pool)} images, too few to cut into {', '.join(parts)}: give more "
+                         "images, or the splits as a dict {'train': ..., 'valid': ..., 'shapley': ..., 'test': ...}")
+    return {p: (splits | split_data(pool, sizes, seed))[p] for p in SPLITS}
+
 
 # %% ../nbs/10_data.ipynb #b2770d9b
 def flip_labels(data:ImageData, # the images
