@@ -6,19 +6,19 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/models.html.md"""
 
 # %% ../nbs/11_models.ipynb #430ee434
 from __future__ import annotations
-import contextlib, functools, hashlib, inspect, io, json, tempfile, time, warnings
+import contextlib, copy, functools, hashlib, inspect, io, json, tempfile, time, warnings
 from pathlib import Path
 from fastcore.meta import delegates
 from collections import OrderedDict
 import torch
-from torch import nn
+from torch import nn, Tensor
 from .data import ImageData, cache_dir
 from .games import check_count, as_device, bars_shown
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable',
            'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'build_model', 'train_model', 'check_arch',
-           'evaluate_model']
+           'evaluate_model', 'load_weights']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -283,7 +283,32 @@ def evaluate_model(model:nn.Module, # the network
                    batch_size:int=1000, # images per forward pass
                   )->dict:
     "Accuracy and mean cross-entropy loss of `model` on `data`."
-    model = model.eval()
-    logits = torch.cat([model(data.images[i:i + batch_size]) for i in range(0, len(data), batch_size)])
+    training, model = model.training, model.eval()
+    try: logits = torch.cat([model(data.images[i:i + batch_size]) for i in range(0, len(data), batch_size)])
+    finally: model.train(training)  # the caller's model is left in its own mode
     return dict(accuracy=(logits.argmax(1) == data.labels).float().mean().item(),
                 loss=nn.functional.cross_entropy(logits, data.labels).item())
+
+# %% ../nbs/11_models.ipynb #95e71c86
+def load_weights(model:nn.Module, # a network of the architecture the weights were saved from (left as it is)
+                 path:str|Path, # a state dict saved by `torch.save(model.state_dict(), path)`
+                )->nn.Module:
+    "A copy of `model`, in eval mode, with the weights in `path` (read as tensors only: never arbitrary objects)."
+    path = Path(path)
+    if not path.is_file(): raise ValueError(f"No model file {path}")
+    try: state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        if 'TorchScript' in str(e):
+            raise ValueError(f"{path} is a TorchScript archive, whose layers the filter games cannot see: save the "
+                             "network's state dict instead (torch.save(model.state_dict(), FILE))") from None
+        raise ValueError(f"{path} cannot be read as a state dict: {str(e).splitlines()[0]}") from None
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict of tensors: save one with "
+                         "torch.save(model.state_dict(), FILE)")
+    model = copy.deepcopy(model)
+    try: model.load_state_dict(state)
+    except RuntimeError as e:
+        raise ValueError(f"The weights in {path} do not fit {type(model).__name__}: "
+                         f"{' '.join(str(e).split())[:300]}") from None
+    return model.eval()
+
