@@ -6,26 +6,29 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/experiment.html.md"""
 
 # %% ../nbs/13_experiment.ipynb #ae1af4a1
 from __future__ import annotations
+import copy
 from dataclasses import dataclass, replace
 from functools import cached_property
+import torch
 from fastcore.basics import patch
 from torch import nn
-from .data import ImageData, load_splits, colour_splits
+from .data import SPLITS, ImageData, load_splits, colour_splits, user_splits
 from .games import check_count, as_device
 from .models import MODELS, ARCHITECTURES, check_arch, build_model, train_model, evaluate_model
-from .filters import FilterGame, as_metric, layer_channels
+from .filters import FilterGame, as_metric, layer_channels, check_fit
+
 
 # %% auto #0
-__all__ = ['SPLITS', 'Experiment']
+__all__ = ['BUILTIN_DATA', 'Experiment']
 
 # %% ../nbs/13_experiment.ipynb #041a809d
-SPLITS = ('train', 'valid', 'shapley', 'test')
+BUILTIN_DATA = ('digits', 'mnist')
 
 @dataclass
 class Experiment:
     "Data, splits, network, players, value, baseline, device and seeds of one experiment; each piece built once."
-    data:str='digits' # 'digits' (the embedded default) or 'mnist'
-    model:str='lenet1' # a key of MODELS or one of ARCHITECTURES, trained here and cached
+    data:object='digits' # 'digits' (embedded), 'mnist', 'folder:PATH' (an image folder), a Dataset, DataLoader, (images, labels), or a dict of splits
+    model:str|nn.Module='lenet1' # a key of MODELS or one of ARCHITECTURES (trained here and cached), or a trained nn.Module
     layers:str|list[str]|None='conv2' # the conv layers whose filters are the players; None for all
     metric:str='accuracy' # the value: 'accuracy', 'loss', 'recall:<class>', 'group:<g>', 'worst_group'
     baseline:str='zero' # a removed filter: 'zero' or 'mean'
@@ -39,10 +42,16 @@ class Experiment:
     progress:bool=True # progress bars
     colour_bias:float|None=None # coloured digits: the label's colour with this chance in train/valid, random elsewhere
     workers:object=None # where sampling estimators walk: None here; a number of Ray workers, or a `RayWorkers`
+    transform:object=None # applied to each image of a user's folder or dataset as it is read
+    name:str|None=None # what outputs call the network; default: its registry name, or a user's network's class name
     def __post_init__(self):
-        if self.data not in ('digits', 'mnist'):
-            raise ValueError(f"Unknown data {self.data!r}: use 'digits' or 'mnist'")
-        check_arch(self.model)
+        if isinstance(self.data, str) and self.data not in BUILTIN_DATA and not self.data.startswith('folder:'):
+            raise ValueError(f"Unknown data {self.data!r}: use 'digits', 'mnist' or 'folder:PATH' (a folder with a "
+                             "sub-folder of images per class), or pass the images (a Dataset, a DataLoader, ...)")
+        if isinstance(self.model, str): check_arch(self.model)
+        elif not isinstance(self.model, nn.Module):
+            raise TypeError(f"model must be a name (see MODELS and ARCHITECTURES) or a torch.nn.Module, got a "
+                            f"{type(self.model).__name__}")
         as_device(self.device)  # a missing GPU is said now, not after the training
         check_count(self.epochs, 'epochs')
         if self.baseline not in ('zero', 'mean'):
@@ -52,25 +61,41 @@ class Experiment:
         if isinstance(self.layers, (list, tuple)) and not self.layers: self.layers = None
         if self.colour_bias is not None and not 0 <= self.colour_bias <= 1:
             raise ValueError(f"colour_bias must lie in [0, 1] (or be None for grey digits), got {self.colour_bias!r}")
+        if self.colour_bias is not None and not self.builtin_data:
+            raise ValueError("colour_bias colours the digits or MNIST, not a user's images")
+
+    @property
+    def builtin_data(self)->bool: return isinstance(self.data, str) and self.data in BUILTIN_DATA
+    @property
+    def model_name(self)->str:
+        "What outputs call the network: `name`, else the registry's name of the model or the class name of a user's."
+        return self.name or (self.model if isinstance(self.model, str) else type(self.model).__name__)
 
     @cached_property
     def splits(self)->dict[str, ImageData]:
         "The train, valid, shapley and test splits (coloured when `colour_bias` is set)."
+        if not self.builtin_data: return user_splits(self.data, self.transform, self.split_seed)
         splits = load_splits(self.data, self.mnist_root, self.split_seed)
         return splits if self.colour_bias is None else colour_splits(splits, self.colour_bias, self.split_seed)
 
     @cached_property
     def architecture(self)->nn.Module:
-        "The untrained network: its layers and filters, known before any training (to check what is asked of it)."
+        "The network's layers and filters, known before any training (to check what is asked of it); read, never changed."
+        if isinstance(self.model, nn.Module): return self.model
         train = self.splits['train']
         return build_model(self.model, max(train.n_classes, self.splits['valid'].n_classes), train.images.shape[1],
                            train.images.shape[-1])
 
     @cached_property
     def network(self)->nn.Module:
-        "The trained network (from the cache after the first time), in eval mode on the CPU."
+        "The trained network, in eval mode on the CPU: a copy of a user's (checked to fit the images), else trained here."
+        if isinstance(self.model, nn.Module):
+            network = copy.deepcopy(self.model).cpu().eval()
+            for split in SPLITS: check_fit(network, self.splits[split], torch.device('cpu'))
+            return network
         return train_model(self.model, self.splits['train'], self.splits['valid'], epochs=self.epochs,
                            seed=self.train_seed, device=self.device, progress=self.progress)
+
 
 # %% ../nbs/13_experiment.ipynb #b8548bb9
 @patch

@@ -19,8 +19,8 @@ from .walks import (ACTIVATIONS, Activation, Walk, WalkEngine, called_modules, t
 # %% auto #0
 __all__ = ['METRICS', 'CHANNELWISE', 'bounded', 'accuracy', 'negative_loss', 'class_recall', 'group_accuracy',
            'worst_group_accuracy', 'as_metric', 'conv_layers', 'layer_channels', 'output_site', 'output_sites',
-           'FilterGame', 'forward_hooks', 'masking_hook', 'gate_forward', 'check_network', 'brute_force_logits',
-           'walk_step_cost']
+           'FilterGame', 'check_fit', 'forward_hooks', 'masking_hook', 'gate_forward', 'check_network',
+           'brute_force_logits', 'walk_step_cost']
 
 # %% ../nbs/12_filters.ipynb #ab67528a
 def bounded(metric, # a batched metric
@@ -199,8 +199,8 @@ class FilterGame(Game):
                              "(Neuron Shapley uses a validation set), not the images the metric is computed on")
         self.model = copy.deepcopy(model).eval().requires_grad_(False).to(as_device(device))
         self.layers = layer_channels(self.model, layers, channels)
-        _check_fit(self.model, data, as_device(device))
-        if reference is not None: _check_fit(self.model, reference, as_device(device))
+        check_fit(self.model, data, as_device(device))
+        if reference is not None: check_fit(self.model, reference, as_device(device))
         super().__init__(sum(map(len, self.layers.values())),
                          [f"{l}[{c}]" for l, cs in self.layers.items() for c in cs],
                          name or f"FilterGame({type(model).__name__}, {', '.join(self.layers)}, "
@@ -219,7 +219,7 @@ class FilterGame(Game):
         self.plan = _Plan(self.model, self.sites[self.first], len(self.layers) > 1)
         self._prepare()
 
-def _check_fit(model:nn.Module, data:ImageData, device:torch.device):
+def check_fit(model:nn.Module, data:ImageData, device:torch.device):
     "One image through the model: a clear error where the images do not fit it, or the labels exceed its classes."
     try:
         with torch.inference_mode(): logits = model(data.images[:1].to(device))

@@ -46,7 +46,7 @@ def filter_shapley(setup:Experiment|None=None, # the experiment; default: LeNet-
         start = time.perf_counter()
         values[method] = estimate(game, method, progress=setup.progress, **options[method])
         seconds[method] = time.perf_counter() - start
-    return dict(data=game.data.name, model=setup.model, layers=list(game.layers), metric=setup.metric,
+    return dict(data=game.data.name, model=setup.model_name, layers=list(game.layers), metric=setup.metric,
                 baseline=setup.baseline, test=setup.test_scores(), game=game, values=values, seconds=seconds)
 
 # %% ../nbs/14_lenet1.ipynb #4d5dcb16

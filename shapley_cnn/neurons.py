@@ -144,7 +144,7 @@ def neuron_study(setup:Experiment, # the experiment: data, network, metric, devi
     steps = min(steps, game.n_players)
     curves = {'Shapley (TMAB)': removal_curve(test, values.values.argsort(descending=True), steps),
               f'random (mean of {trials})': random_removal_curve(test, steps, trials, setup.sample_seed)}
-    return dict(data=game.data.name, test_data=test.data.name, model=setup.model, metric=setup.metric,
+    return dict(data=game.data.name, test_data=test.data.name, model=setup.model_name, metric=setup.metric,
                 n_layers=len(game.layers), images_per_walk=images_per_walk, test=setup.test_scores(), game=game,
                 values=values, seconds=seconds, curves=curves, chance=1 / game.data.n_classes)
 

@@ -57,9 +57,9 @@ def test_filter_game_bad_input(kwargs, words):
 def test_filter_game_refuses_empty_data():
     with pytest.raises(ValueError, match='empty'): FilterGame(LeNet1(), load_digits().subset([]), 'conv2')
 
-def cli(*args, cwd=None):
+def cli(*args, cwd=None, env=None):
     exe = Path(sys.executable).parent / 'shapley-cnn'
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600, cwd=cwd, env=env)
 
 def test_cli_help_reads_well():
     result = cli('--help')
@@ -75,6 +75,43 @@ def test_cli_demo_writes_table_figures_and_json(tmp_path):
 def test_cli_reports_bad_input_without_a_traceback():
     result = cli('filters', '--layers', 'fc', '--no-progress')
     assert result.returncode != 0 and 'not a Conv2d' in result.stderr and 'Traceback' not in result.stderr
+
+OWN_NETWORK = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class Small(nn.Module):
+    "A network the package has never seen: activations called as functions, a flatten by `x.size(0)`."
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2, self.head = nn.Conv2d(1, 4, 3, padding=1), nn.Conv2d(4, 6, 3, padding=1), nn.Linear(294, 10)
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.head(x.view(x.size(0), -1))
+"""
+
+def test_cli_takes_your_network_and_your_image_folder(tmp_path):
+    "A class of one's own (--arch module:Class), its state dict (--model FILE) and a folder of PNGs, through three commands."
+    from shapley_cnn.data import load_splits, save_image_folder
+    (tmp_path / 'mynets.py').write_text(OWN_NETWORK)
+    namespace = {}; exec(OWN_NETWORK, namespace)
+    torch.manual_seed(0); torch.save(namespace['Small']().state_dict(), tmp_path / 'small.pt')  # the way in, not the values
+    save_image_folder(load_splits('digits')['test'], tmp_path / 'images')
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), SHAPLEY_CNN_CACHE=str(tmp_path / 'cache'))
+    own = ['--data', f"folder:{tmp_path / 'images'}", '--model', str(tmp_path / 'small.pt'), '--arch', 'mynets:Small',
+           '--no-progress']
+    result = cli('filters', *own, '--layers', 'conv1', '--method', 'exact', env=env)
+    assert result.returncode == 0, result.stderr
+    assert 'Small (small.pt) on image folder images/' in result.stdout and 'conv1[3]' in result.stdout
+    result = cli('prune', *own, '--layers', 'conv1', '--criterion', 'l1', 'exact', '--steps', '2', '--out', '', env=env)
+    assert result.returncode == 0 and 'L1 norm' in result.stdout and 'Exact' in result.stdout, result.stderr
+    result = cli('neurons', *own, '--permutations', '4', '--k', '2', '--steps', '3', '--out', '', env=env)
+    assert result.returncode == 0 and 'all 10 filters of its 2 conv layers' in result.stdout, result.stderr
+    assert not (tmp_path / 'cache' / 'models').exists()  # nothing was trained: the network is the user's
+    result = cli('filters', *own[:-3], '--arch', 'mynets:Missing', env=env)
+    assert result.returncode != 0 and "has no attribute 'Missing'" in result.stderr and 'Traceback' not in result.stderr
 
 def test_cli_prune_help_and_bad_input():
     assert '--criterion' in cli('prune', '--help').stdout
