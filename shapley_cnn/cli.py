@@ -192,7 +192,7 @@ def prune_filters(criterion:Criteria=THESIS_CRITERIA, # one or more criteria
     print(pruning_report(table))
     if table.filter(like='thesis').notna().any().any():
         print(f"\nthesis: Munovas's AUCs for LeNet-1 on MNIST (60,000 training images; his Table 3.1), beside "
-              f"these on {test}")
+              f"these\non {test}")
     if out: print(f"\ncurves, AUC table and figures written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")
 

@@ -229,7 +229,7 @@ def load_splits(data:str='digits', # 'digits' (embedded) or 'mnist'
 
 FULL_MNIST_SPLIT = dict(valid=2000, shapley=1000, test=7000)
 
-# %% ../nbs/10_data.ipynb #b063e5cf
+# %% ../nbs/10_data.ipynb #aa195c10
 def _image_file(path)->PIL.Image.Image:
     "An image file as PIL reads it: a greyscale image stays one channel, anything else is made RGB."
     with PIL.Image.open(path) as image:
@@ -249,7 +249,7 @@ def image_folder(path:str|Path, # a folder with one sub-folder of images per cla
                          f"its own, e.g. {path}/cat/1.png, {path}/dog/2.png") from None
 
 
-# %% ../nbs/10_data.ipynb #d332d640
+# %% ../nbs/10_data.ipynb #15dbe4be
 def _as_tensor(image, transform)->Tensor:
     "One image as a `[C, H, W]` float tensor: `transform` applied, or a PIL image or array made a tensor in [0, 1]."
     from torchvision.transforms.functional import to_tensor
@@ -276,7 +276,7 @@ def _pairs(source, transform):
     return [x for x, _ in pairs], torch.tensor([y for _, y in pairs])
 
 
-# %% ../nbs/10_data.ipynb #d4d2cc58
+# %% ../nbs/10_data.ipynb #1a80b58a
 def as_image_data(source, # an `ImageData`, an image folder (path or 'folder:PATH'), a `Dataset`, a `DataLoader`, or (images, labels)
                   transform=None, # applied to each image of a folder or dataset as it is read
                   name:str|None=None, # what the images are (default: said from the source)
@@ -299,7 +299,7 @@ def as_image_data(source, # an `ImageData`, an image folder (path or 'folder:PAT
     return ImageData(_stacked(images, name), labels.long(), name, classes=list(classes) if classes else None)
 
 
-# %% ../nbs/10_data.ipynb #fc451d96
+# %% ../nbs/10_data.ipynb #b02cd48e
 def save_image_folder(data:ImageData, # the images, in [0, 1]
                       path:str|Path, # the folder to write (one sub-folder per class)
                      )->Path:
@@ -313,7 +313,7 @@ def save_image_folder(data:ImageData, # the images, in [0, 1]
     return Path(path)
 
 
-# %% ../nbs/10_data.ipynb #0a13a1d5
+# %% ../nbs/10_data.ipynb #8f5c8d0d
 SPLITS = ('train', 'valid', 'shapley', 'test')
 SHARES = dict(train=0.55, valid=0.15, shapley=0.15, test=0.15)  # of a user's images: about the digits' split
 

@@ -289,7 +289,7 @@ def evaluate_model(model:nn.Module, # the network
     return dict(accuracy=(logits.argmax(1) == data.labels).float().mean().item(),
                 loss=nn.functional.cross_entropy(logits, data.labels).item())
 
-# %% ../nbs/11_models.ipynb #95e71c86
+# %% ../nbs/11_models.ipynb #cb118e9d
 def load_weights(model:nn.Module, # a network of the architecture the weights were saved from (left as it is)
                  path:str|Path, # a state dict saved by `torch.save(model.state_dict(), path)`
                 )->nn.Module:
