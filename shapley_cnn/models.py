@@ -17,8 +17,8 @@ from .games import check_count, as_device, bars_shown
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable',
-           'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'build_model', 'train_model', 'check_arch',
-           'evaluate_model', 'load_weights']
+           'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'training_precision', 'build_model',
+           'train_model', 'check_arch', 'evaluate_model', 'load_weights']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -161,12 +161,13 @@ def fit(model:nn.Module, # the network, trained in place
         batch_size:int=64, # images per step
         seed:int=0, # seed of the initial shuffle and of fastai's randomness
         device:str|torch.device='cpu', # where to train
+        precision:str='auto', # 'fp32', 'bf16' (bfloat16 compute, float32 weights) or 'auto' (`training_precision`)
         progress:bool=True, # a line before and after, and fastai's bar between where it can redraw (a terminal)
         name:str|None=None, # what is trained, for those lines; default the model's class
        )->nn.Module:
     "Train `model` with fastai (Adam, cross-entropy), stop early on the validation loss, keep the best epoch."
     for count, what in ((epochs, 'epochs'), (patience, 'patience'), (batch_size, 'batch_size')): check_count(count, what)
-    device = as_device(device)
+    device, precision = as_device(device), training_precision(precision, device)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)  # fastai's imports still call torch.jit.script
         from fastai.data.core import DataLoaders
@@ -180,17 +181,38 @@ def fit(model:nn.Module, # the network, trained in place
     dls = DataLoaders.from_dsets(TensorDataset(train.images, train.labels), TensorDataset(valid.images, valid.labels),
                                  bs=batch_size, device=device)
     with tempfile.TemporaryDirectory() as folder:
-        learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, path=folder,
+        network = _Bfloat16(model, device.type) if precision == 'bf16' else model  # trains `model`'s own weights
+        learn = Learner(dls, network, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, path=folder,
                         cbs=[EarlyStoppingCallback(monitor='valid_loss', patience=patience),
                              SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)])
         name = name or type(model).__name__
-        if progress: print(f"training {name} on {train.name}, at most {epochs} epochs", flush=True)
+        if progress: print(f"training {name} on {train.name}, at most {epochs} epochs ({precision})", flush=True)
         started = time.perf_counter()
         if progress and bars_shown(): learn.fit(epochs, lr)
         else:  # no bar frames in a log: the lines before and after say it all
             with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit(epochs, lr)
         if progress: print(_trained(name, learn.recorder.values, time.perf_counter() - started), flush=True)
     return model.cpu()
+
+class _Bfloat16(nn.Module):
+    "`network` with its forward pass in bfloat16 autocast, its weights and outputs float32 (fastai's `MixedPrecision` autocasts on CUDA only)."
+    def __init__(self, network:nn.Module, device_type:str):
+        super().__init__()
+        self.network, self.device_type = network, device_type
+    def forward(self, x:Tensor)->Tensor:
+        with torch.autocast(self.device_type, dtype=torch.bfloat16): return self.network(x).float()
+
+def training_precision(precision:str, # 'fp32', 'bf16' or 'auto'
+                       device:str|torch.device='cpu', # where the training runs
+                      )->str:
+    "'fp32' or 'bf16': 'auto' is bf16 where the hardware computes bfloat16 natively (AMX on a CPU, or a CUDA GPU), else fp32."
+    if precision not in ('auto', 'fp32', 'bf16'):
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+    if precision != 'auto': return precision
+    device = as_device(device)
+    if device.type == 'cuda': native = torch.cuda.is_bf16_supported()
+    else: native = device.type == 'cpu' and torch.cpu.get_capabilities().get('amx_bf16', False)
+    return 'bf16' if native else 'fp32'
 
 def _trained(name:str, epochs:list, seconds:float)->str:
     "One line on a finished training: epochs run, the best epoch's validation loss and accuracy, the time."
@@ -208,7 +230,8 @@ _SMALL_STEPS = dict(lr=1e-3, batch_size=16)
 TRAINING = dict(digitcnn=dict(lr=1e-3), **{a: dict(lr=1e-4, batch_size=16) for a in ('vgg16', 'vgg16_bn', 'vgg19_classifier')},
                 vgg19_bn_classifier=dict(lr=1e-4, batch_size=8),
                 **{a: _SMALL_STEPS for a in ('resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')})
-RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed') # what determines the trained weights, besides the data
+# what determines the trained weights, besides the data
+RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed', 'precision')
 
 def _fingerprint_data(data:ImageData)->str:
     h = hashlib.sha256()
@@ -238,6 +261,7 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     "Train (or load from the cache) a model on `train` with `fit`; returns it in eval mode on the CPU, `training_record` set."
     check_arch(arch)
     training = _defaults(fit) | TRAINING.get(arch, {}) | dict(name=arch) | kwargs
+    training['precision'] = training_precision(training['precision'], training['device'])  # the key holds what ran
     n_classes, in_channels = max(train.n_classes, valid.n_classes), train.images.shape[1]
     torch.manual_seed(training['seed'])
     model = build_model(arch, n_classes, in_channels, train.images.shape[-1])
@@ -254,7 +278,8 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
         if state is None:
             start = time.perf_counter()
             fit(model, train, valid, **training)
-            record.write_text(json.dumps(dict(seconds=time.perf_counter() - start, device=str(training['device']))))
+            record.write_text(json.dumps(dict(seconds=time.perf_counter() - start, device=str(training['device']),
+                                              precision=training['precision'])))
             tmp = path.with_suffix('.tmp'); torch.save(model.state_dict(), tmp); tmp.replace(path)
             state = model.state_dict()
     model.load_state_dict(state)

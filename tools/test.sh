@@ -17,6 +17,11 @@ fi
 python -m pip install -q --upgrade pip
 python -m pip install -q -e ".[dev,ray]"
 
+# what this machine trains and computes with: 'auto' training precision is bfloat16 only where the CPU has AMX
+python -c "import torch; from shapley_cnn.models import training_precision as p; c = torch.cpu.get_capabilities()
+print(f\"== machine: {c['cpu_name']}, {c['num_logical_cores']} logical cores, torch {torch.__version__}, vector unit \"
+      f\"{torch.backends.cpu.get_cpu_capability()}; training precision 'auto' is {p('auto')}\")"
+
 echo "== notebooks are the source: nbdev-export and nbdev-clean must change nothing"
 before="$(git status --porcelain; git diff)"
 nbdev-export
