@@ -8,8 +8,8 @@ __version__ = "0.1.0"
 _MAIN = {  # module -> the names `from shapley_cnn import ...` offers
     'games': ['Game', 'FunctionGame', 'TabularGame', 'AdditiveGame', 'UnanimityGame', 'GloveGame', 'AirportGame',
               'WeightedVotingGame', 'sparse_game'],
-    'shapley': ['ShapleyValues', 'exact_shapley', 'permutation_shapley', 'tmab_shapley', 'estimate', 'Truncation',
-                'data_truncation', 'neuron_truncation'],
+    'sampling': ['Truncation', 'data_truncation', 'neuron_truncation'],
+    'shapley': ['ShapleyValues', 'exact_shapley', 'permutation_shapley', 'tmab_shapley', 'estimate'],
     'axioms': ['check_efficiency', 'check_symmetry', 'check_null_player', 'check_additivity'],
     'data': ['ImageData', 'load_digits', 'load_mnist', 'load_splits', 'mnist_available'],
     'models': ['LeNet1', 'DigitCNN', 'train_model', 'evaluate_model'],

@@ -10,7 +10,7 @@ __all__ = ['Data', 'Images', 'Model', 'Layers', 'Baseline', 'Methods', 'Criteria
            'prune_filters', 'neurons', 'image_values', 'layer_shap', 'data_values', 'parser', 'command_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #52150e30
-import argparse, importlib, json as jsonlib, sys, time
+import argparse, importlib, importlib.util, json as jsonlib, sys, time
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -107,7 +107,9 @@ def saved_network(path:str, # a state dict saved by torch.save(model.state_dict(
     module, _, name = arch.partition(':')
     try: build = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as e: raise ValueError(f"--arch {arch}: {e}") from None
-    return load_weights(build(), path)
+    try: network = build()
+    except TypeError as e: raise ValueError(f"--arch {arch}: the class must build with no arguments ({e})") from None
+    return load_weights(network, path)
 
 def ray_workers(workers:int|None, # --workers
                 cluster:str|None, # --cluster
@@ -116,6 +118,7 @@ def ray_workers(workers:int|None, # --workers
     if workers is None:
         if cluster is not None: raise ValueError("--cluster needs --workers N (how many workers to start on it)")
         return None
+    if importlib.util.find_spec('ray') is None: raise ValueError('--workers needs Ray: pip install "shapley-cnn[ray]"')
     return as_workers(workers, cluster)
 
 
@@ -371,7 +374,7 @@ def main(argv=None, # the arguments; default the command line
     command = COMMANDS[args.pop('command').replace('-', '_')]
     for hidden in ('pdb', 'xtra'): args.pop(hidden, None)
     try: command(**args)
-    except (ValueError, TypeError, ConnectionError, ImportError) as e: sys.exit(f"shapley-cnn: error: {e}")
+    except (ValueError, ConnectionError) as e: sys.exit(f"shapley-cnn: error: {e}")  # usage; anything else is a bug
     except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback through fastai and torch
         kept = f"; the run so far is in {args['checkpoint']}: run the same command again to resume" if args.get('checkpoint') else ''
         print(f"\nshapley-cnn: interrupted{kept}", file=sys.stderr)

@@ -6,7 +6,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/data.html.md"""
 
 # %% ../nbs/10_data.ipynb #36c7ac25
 from __future__ import annotations
-import os
+import hashlib, os
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,6 +48,11 @@ class ImageData:
     def n_classes(self)->int:
         "The classes: as many as the names, else up to the largest label."
         return len(self.classes) if self.classes else int(self.labels.max()) + 1 if len(self) else 0
+    def fingerprint(self)->str:
+        "16 hex digits of a SHA-256 of the pixels and labels: equal for equal images and labels, whatever the name."
+        h = hashlib.sha256()
+        for t in (self.images, self.labels): h.update(t.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
     def subset(self, index, name:str|None=None)->ImageData:
         "The images at `index`."
         index = torch.as_tensor(index, dtype=torch.long)

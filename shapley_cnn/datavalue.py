@@ -14,9 +14,9 @@ from fastcore.basics import patch
 import hashlib, os
 from pathlib import Path
 from .data import ImageData, cache_dir, results_folder, save_figure, wrapped
-from .models import _fingerprint_data
 from .games import Game, check_count, as_device, progress_iter
-from .shapley import ShapleyValues, permutation_shapley, data_truncation, executor, _generator
+from .sampling import data_truncation, seeded_generator
+from .shapley import ShapleyValues, permutation_shapley, executor
 
 # %% auto #0
 __all__ = ['LEARNERS', 'METHODS', 'valuation_data', 'KNNGame', 'knn_shapley', 'last_linear', 'penultimate_features',
@@ -153,7 +153,7 @@ def _features_file(model:nn.Module, data:ImageData)->Path:
     h = hashlib.sha256(type(model).__name__.encode())
     for name, t in model.state_dict().items():
         h.update(name.encode()); h.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
-    h.update(_fingerprint_data(data).encode())
+    h.update(data.fingerprint().encode())
     return cache_dir() / 'features' / f"{h.hexdigest()[:20]}.pt"
 
 def penultimate_features(model:nn.Module, # a trained classifier
@@ -501,7 +501,7 @@ def data_banzhaf(game:Game, # the game
                 )->ShapleyValues:
     "Data Banzhaf values (Wang and Jia 2023) by maximum sample reuse: every sampled coalition serves every image."
     check_count(n_samples, 'n_samples')
-    coalitions = torch.rand(n_samples, game.n_players, generator=_generator(seed)) < 0.5
+    coalitions = torch.rand(n_samples, game.n_players, generator=seeded_generator(seed)) < 0.5
     batches = coalitions.split(batch_size)  # the shares: a batch of coalitions per call of the game
     with executor(game, workers) as run_on:
         rounds = progress_iter(range(0, len(batches), run_on.width), progress, 'Data Banzhaf: rounds')  # a batch for each worker

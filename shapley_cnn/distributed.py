@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 from .games import Game
-from .shapley import InProcess, Truncation
+from .sampling import InProcess, Truncation
 
 # %% auto #0
 __all__ = ['RayWorkers', 'as_workers', 'start_ray', 'GameWorker', 'RayExecutor']

@@ -12,12 +12,13 @@ from pathlib import Path
 import torch
 from torch import nn, Tensor
 from .data import ImageData, results_folder, save_figure, wrapped
+from .models import ARCHITECTURES, eval_copy, evaluate_model
 
 # %% auto #0
 __all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
            'deeplift_ready', 'captum_seeded', 'image_values', 'kendall_tau', 'agreement', 'where_they_land',
-           'image_value_study', 'evaluate', 'image_value_tables', 'plot_extremes', 'save_image_values',
-           'superpixel_mask', 'per_superpixel', 'superpixel_shapley']
+           'image_value_study', 'image_value_tables', 'plot_extremes', 'save_image_values', 'superpixel_mask',
+           'per_superpixel', 'superpixel_shapley']
 
 # %% ../nbs/40_image_values.ipynb #67f56696
 EXPLAINERS = {'gradient_shap': 'GradientShap', 'deeplift_shap': 'DeepLiftShap'}
@@ -235,7 +236,6 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     "Train or load each network, then value the first `n_images` test images with each explainer."
     import time
     from shapley_cnn.experiment import Experiment
-    from shapley_cnn.models import ARCHITECTURES
     from shapley_cnn.games import check_count
     unknown = [m for m in methods if m not in EXPLAINERS]
     if unknown: raise ValueError(f"Unknown method(s) {unknown}; choose from {', '.join(EXPLAINERS)}")
@@ -253,18 +253,13 @@ def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
     models, runs = {}, {}
     for a, setup in setups.items():
         start = time.perf_counter(); network = setup.network
-        models[a] = dict(accuracy=evaluate(network, test), parameters=sum(p.numel() for p in network.parameters()),
+        models[a] = dict(accuracy=evaluate_model(network, test)['accuracy'], parameters=sum(p.numel() for p in network.parameters()),
                          epochs=setup.epochs, training_seconds=getattr(network, 'training_record', {}).get('seconds'),
                          seconds_to_train_or_load=time.perf_counter() - start)
         for m in methods:
             runs[(a, m)] = image_values(network, images, m, target, setup.splits['valid'], n_background, n_samples,
                                         output, device=device, seed=seed)
     return dict(images=images, runs=runs, models=models, data=data, target=target, output=output)
-
-def evaluate(model:nn.Module, data:ImageData)->float:
-    "Accuracy of `model` on `data`."
-    from shapley_cnn.models import evaluate_model
-    return evaluate_model(model.cpu(), data)['accuracy']
 
 # %% ../nbs/40_image_values.ipynb #0b6e9cd5
 def image_value_tables(study:dict)->dict:
@@ -354,7 +349,7 @@ def superpixel_shapley(model:nn.Module, # a trained network with logits out
     "`[N, G]` Shapley values of the superpixels by permutation sampling (captum), averaged over the background."
     import captum.attr
     device = torch.device(device)
-    net = _explained(model.eval().to(device), output)
+    net = _explained(eval_copy(model, device), output)
     mask = superpixel_mask(*data.images.shape[-2:], patch).to(device)
     sampler, x, c = captum.attr.ShapleyValueSampling(net), data.images.to(device), classes.to(device)
     flat = mask.flatten()

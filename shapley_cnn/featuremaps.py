@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 from .data import ImageData, wrapped
 from .filters import FilterGame, forward_hooks
+from .models import eval_mode
 from .shapley import ShapleyValues
 
 # %% auto #0
@@ -30,7 +31,7 @@ def feature_maps(model:nn.Module, # the network
                 )->Tensor:
     "The output `[N, C, H, W]` of `layer` for `images`."
     maps = {}
-    with forward_hooks(model, {layer: lambda m, i, o: maps.setdefault('out', o)}): model.eval()(images)
+    with forward_hooks(model, {layer: lambda m, i, o: maps.setdefault('out', o)}), eval_mode(model): model(images)
     return maps['out']
 
 def _normalised(maps:Tensor)->Tensor:

@@ -13,6 +13,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from .games import Game, as_device
 from .data import ImageData
+from .models import eval_mode
 from .walks import (ACTIVATIONS, Activation, Walk, WalkEngine, called_modules, trace, traced_site,
                                with_activation_modules)
 
@@ -222,7 +223,7 @@ class FilterGame(Game):
 def check_fit(model:nn.Module, data:ImageData, device:torch.device):
     "One image through the model: a clear error where the images do not fit it, or the labels exceed its classes."
     try:
-        with torch.inference_mode(): logits = model(data.images[:1].to(device))
+        with torch.inference_mode(), eval_mode(model): logits = model(data.images[:1].to(device))
     except (RuntimeError, ValueError, IndexError) as e:
         raise ValueError(f"Images of shape {tuple(data.images.shape[1:])} ({data.name}) do not fit the model: "
                          f"{str(e).splitlines()[0]}") from e
@@ -499,7 +500,8 @@ def gate_forward(model:nn.Module, # the network
         values = []
         for row in gates:
             mask = torch.ones(module.out_channels, dtype=row.dtype); mask[channels] = row
-            with forward_hooks(model, {layer: lambda m, i, o: o * mask[None, :, None, None]}), torch.no_grad():
+            with forward_hooks(model, {layer: lambda m, i, o: o * mask[None, :, None, None]}), torch.no_grad(), \
+                    eval_mode(model):
                 values.append(metric(model(data.images)[None], data.labels)[0])
         return torch.stack(values)
     return forward
@@ -518,9 +520,7 @@ def check_network(model:nn.Module, # the network (random weights are enough)
     g = torch.Generator().manual_seed(seed)
     data, reference = [ImageData(torch.rand(n, *image_shape, generator=g), torch.zeros(n, dtype=torch.long), 'random')
                        for n in (images, 2 * images)]
-    training = model.training
-    try: convs = conv_layers(model.eval())  # the convs its eval-mode forward calls
-    finally: model.train(training)
+    with eval_mode(model): convs = conv_layers(model)  # the convs its eval-mode forward calls
     layers = layers or list(dict.fromkeys(convs[i] for i in (1 % len(convs), len(convs) // 2, -2 % len(convs))))
     picked = {l: list(range(min(channels, model.get_submodule(l).out_channels))) for l in layers}
     game = FilterGame(model, data, layers, 'loss', baseline, reference, picked)

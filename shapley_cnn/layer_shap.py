@@ -13,6 +13,7 @@ from torch import nn, Tensor
 from .data import ImageData, results_folder, save_figure
 from .explain import captum_seeded, explained_classes, background_images
 from .filters import FilterGame
+from .models import eval_copy
 from .shapley import ShapleyValues
 
 # %% auto #0
@@ -76,14 +77,13 @@ def layer_attributions(model:nn.Module, # a trained network with logits out
                        seed:int=0, # GradientShap's sampling seed
                       )->dict[str, Tensor]:
     "Key -> `[N, ...]` attributions of every feature of that layer for each image's explained class (captum)."
-    import copy, captum.attr
+    import captum.attr
     if method not in LAYER_METHODS: raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(LAYER_METHODS)}")
     if isinstance(target, str) and target == 'true':
         raise ValueError("target='true' needs labels: pass the classes themselves (one per image)")
     names = {layers: layers} if isinstance(layers, str) else dict(layers) if isinstance(layers, dict) else {l: l for l in layers}
     device = torch.device(device)
-    if next(model.parameters()).device != device: model = copy.deepcopy(model).to(device)  # the caller's stays put
-    model = model.eval()
+    model = eval_copy(model, device)  # captum hooks it: the caller's keeps its device and mode
     modules = {key: find_layer(model, name) for key, name in names.items()}
     x = images.to(device)
     classes = _explained_classes(model, x, target)
@@ -141,7 +141,7 @@ def completeness(model:nn.Module, # a trained network with logits out
     "Per layer: the attributions summed over every feature against the output difference they explain (a DataFrame)."
     import pandas as pd
     if method == 'gradient_x_activation': raise ValueError("gradient x activation explains no output difference")
-    model = model.eval()
+    model = eval_copy(model)
     classes = _explained_classes(model, images, target)
     base = torch.zeros_like(images[:1]) if baselines is None else baselines
     with torch.no_grad():
@@ -202,7 +202,8 @@ def channel_comparison(model:nn.Module, # a network with blocks, like `VGG19Clas
     image = image[None] if image.ndim == 3 else image
     if len(image) != 1: raise ValueError(f"channel_comparison explains one image, got {len(image)}")
     conv, layer = last_conv(model, block), block_layers(model)[block]
-    cls = _explained_classes(model.eval(), image, target if isinstance(target, str) else [int(target)])
+    model = eval_copy(model)
+    cls = _explained_classes(model, image, target if isinstance(target, str) else [int(target)])
     game = FilterGame(model, ImageData(image, cls, 'one image'), conv, class_logit, device=device)
     values = permutation_shapley(game, n_permutations, antithetic=True, seed=seed, progress=progress)
     table = pd.DataFrame({'shapley': values.values.numpy(), 'stderr': values.stderr.numpy()})

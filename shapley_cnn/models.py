@@ -18,7 +18,7 @@ from .games import check_count, as_device, bars_shown
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable',
            'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'training_precision', 'build_model',
-           'train_model', 'check_arch', 'evaluate_model', 'load_weights']
+           'train_model', 'check_arch', 'eval_mode', 'eval_copy', 'evaluate_model', 'load_weights']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -233,11 +233,6 @@ TRAINING = dict(digitcnn=dict(lr=1e-3), **{a: dict(lr=1e-4, batch_size=16) for a
 # what determines the trained weights, besides the data
 RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed', 'precision')
 
-def _fingerprint_data(data:ImageData)->str:
-    h = hashlib.sha256()
-    for t in (data.images, data.labels): h.update(t.contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
 def build_model(arch:str, # a key of MODELS or one of ARCHITECTURES
                 n_classes:int, # output classes
                 in_channels:int, # input channels
@@ -266,7 +261,7 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     torch.manual_seed(training['seed'])
     model = build_model(arch, n_classes, in_channels, train.images.shape[-1])
     if not cache: return fit(model, train, valid, **training).eval()
-    key = dict(arch=arch, train=_fingerprint_data(train), valid=_fingerprint_data(valid), v=1,
+    key = dict(arch=arch, train=train.fingerprint(), valid=valid.fingerprint(), v=1,
                **{k: training[k] for k in RECIPE})
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir() / 'models' / f"{arch}-{digest}.pt"
@@ -302,15 +297,31 @@ def _cached_state(path:Path)->dict|None:
         return None
 
 # %% ../nbs/11_models.ipynb #3569e073
+@contextlib.contextmanager
+def eval_mode(model:nn.Module, # the network
+             ):
+    "`model` in eval mode inside the `with` block; after it, each module back in its own mode (a frozen batch norm stays frozen)."
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try: yield model
+    finally:
+        for module, training in modes: module.training = training
+
+def eval_copy(model:nn.Module, # the network (left as it is)
+              device:str|torch.device='cpu', # where the copy goes
+             )->nn.Module:
+    "A copy of `model` in eval mode on `device`, for a computation that hooks, moves or runs it at length."
+    return copy.deepcopy(model).eval().to(device)
+
 @torch.no_grad()
 def evaluate_model(model:nn.Module, # the network
                    data:ImageData, # the images
                    batch_size:int=1000, # images per forward pass
                   )->dict:
-    "Accuracy and mean cross-entropy loss of `model` on `data`."
-    training, model = model.training, model.eval()
-    try: logits = torch.cat([model(data.images[i:i + batch_size]) for i in range(0, len(data), batch_size)])
-    finally: model.train(training)  # the caller's model is left in its own mode
+    "Accuracy and mean cross-entropy loss of `model` on `data` (computed where the model is)."
+    device = next(model.parameters(), torch.empty(0)).device
+    with eval_mode(model):
+        logits = torch.cat([model(data.images[i:i + batch_size].to(device)).cpu() for i in range(0, len(data), batch_size)])
     return dict(accuracy=(logits.argmax(1) == data.labels).float().mean().item(),
                 loss=nn.functional.cross_entropy(logits, data.labels).item())
 

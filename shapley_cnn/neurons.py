@@ -17,7 +17,8 @@ from .experiment import Experiment
 from .filters import FilterGame
 from .games import SubGame, check_count, check_top
 from .criteria import Criterion, LeaveOneOut, MeanActivation, Conductance
-from .shapley import ShapleyValues, tmab_shapley, permutation_shapley, neuron_truncation
+from .sampling import neuron_truncation
+from .shapley import ShapleyValues, tmab_shapley, permutation_shapley
 
 # %% auto #0
 __all__ = ['neuron_game', 'neuron_shapley', 'dead_network', 'value_share', 'removal_curve', 'random_removal_curve',

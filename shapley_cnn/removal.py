@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 from .filters import FilterGame
 from .criteria import masked_logits
+from .models import eval_mode
 
 # %% auto #0
 __all__ = ['remove_filters', 'latency_ms', 'size_table']
@@ -53,8 +54,7 @@ def latency_ms(model:nn.Module, # the network
     level = quiet.level; quiet.setLevel(logging.ERROR)
     try: from torch.utils.benchmark import Timer
     finally: quiet.setLevel(level)
-    model = model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), eval_mode(model):
         timer = Timer('model(images)', globals=dict(model=model, images=images), num_threads=torch.get_num_threads())
         return 1000 * timer.blocked_autorange(min_run_time=min_run_time).median
 
@@ -66,7 +66,7 @@ def size_table(models:dict[str, nn.Module], # name -> network
     import pandas as pd, torch_pruning as tp
     rows = {}
     for name, model in models.items():
-        macs, params = tp.utils.count_ops_and_params(model, images[:1])
+        with eval_mode(model): macs, params = tp.utils.count_ops_and_params(model, images[:1])
         rows[name] = {'parameters': int(params), 'MACs per image': int(macs),
                       'latency, 1 image (ms)': latency_ms(model, images[:1], min_run_time),
                       f'latency, {len(images)} images (ms)': latency_ms(model, images, min_run_time)}

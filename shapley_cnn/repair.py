@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from .data import ImageData
 from .experiment import Experiment
+from .models import eval_copy
 from .shapley import ShapleyValues
 from .neurons import neuron_game, removal_curve
 
@@ -33,7 +34,7 @@ def pgd_attack(model:torch.nn.Module, # the network attacked (left unchanged)
     g = torch.Generator().manual_seed(seed)
     targets = (data.labels + torch.randint(1, data.n_classes, data.labels.shape, generator=g)) % data.n_classes
     device = next(model.parameters()).device
-    attack = PGD(model.eval(), lambda out, t: F.cross_entropy(out, t, reduction='none'), lower_bound=0., upper_bound=1.)
+    attack = PGD(eval_copy(model, device), lambda out, t: F.cross_entropy(out, t, reduction='none'), lower_bound=0., upper_bound=1.)
     with warnings.catch_warnings():  # captum notes that it made the images require gradients, as it should
         warnings.filterwarnings('ignore', 'Input Tensor 0 did not already require gradients')
         def perturb(i): return attack.perturb(data.images[i:i + batch_size].to(device), eps, step_size or eps / 20,

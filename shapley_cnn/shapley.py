@@ -15,12 +15,12 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 from .confidence import SampleHistory, SEQUENCES, sequence_interval
+from .sampling import (Truncation, data_truncation, neuron_truncation, walk_permutations, RunningMoments,
+                                   random_permutations, rotated_permutations, seeded_generator, Checkpoint, InProcess)
 from .games import Game, evaluate, extremes, coalitions_from_indices, check_count, check_top, check_game, progress_iter, Progress
 
 # %% auto #0
-__all__ = ['MAX_EXACT_PLAYERS', 'TRUNCATION_SEGMENTS', 'BOUNDS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights',
-           'exact_shapley', 'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
-           'RunningMoments', 'random_permutations', 'rotated_permutations', 'Checkpoint', 'InProcess', 'executor',
+__all__ = ['MAX_EXACT_PLAYERS', 'BOUNDS', 'ESTIMATORS', 'ShapleyValues', 'shapley_weights', 'exact_shapley', 'executor',
            'permutation_shapley', 'confidence_radius', 'undecided', 'tmab_shapley', 'estimate']
 
 # %% ../nbs/01_shapley.ipynb #90f18a74
@@ -141,221 +141,6 @@ def _check_batch_size(batch_size):
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
 
-# %% ../nbs/01_shapley.ipynb #215c9412
-@dataclass
-class Truncation:
-    "Stop a walk once its value has reached `level` (within `tolerance`) at `patience` looks in a row, one every `stride` steps."
-    tolerance: float # 'add': within this of `level`; 'remove': at most this above `level`
-    patience: int = 1 # consecutive looks within tolerance before the walk stops
-    level: float|None = None # the level; None means v(N), only with walk='add'
-    walk: str = 'add' # 'add': from the empty coalition up; 'remove': from all players down
-    stride: int = 1 # the rule looks at steps 0, stride, 2 stride, ...: always evaluated, wanted or not
-
-    def __post_init__(self):
-        if self.walk not in ('add', 'remove'):
-            raise ValueError(f"Truncation walk must be 'add' or 'remove', got {self.walk!r}")
-        if not self.tolerance >= 0: raise ValueError(f"Truncation tolerance must be >= 0, got {self.tolerance}")
-        if not (isinstance(self.patience, int) and self.patience >= 1):
-            raise ValueError(f"Truncation patience must be an int >= 1, got {self.patience}")
-        if not (isinstance(self.stride, int) and self.stride >= 1):
-            raise ValueError(f"Truncation stride must be an int >= 1, got {self.stride}")
-        if self.level is None and self.walk == 'remove':
-            raise ValueError("A 'remove' walk needs an explicit level (e.g. chance accuracy)")
-
-def data_truncation(tolerance:float, # how close to v(N) counts as reached
-                    patience:int=1, # steps in a row
-                   )->Truncation:
-    "Data Shapley's rule: add players until the value is within `tolerance` of v(N)."
-    return Truncation(tolerance, patience, None, 'add')
-
-def neuron_truncation(dead_level:float, # the value of a dead network, e.g. chance accuracy
-                      tolerance:float, # how far above it still counts as dead
-                      patience:int=6, # steps in a row (6 in the public code)
-                      stride:int=1, # look at every `stride`-th step only: ceil(patience / stride) looks in a row
-                     )->Truncation:
-    "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance` for `patience` steps."
-    return Truncation(tolerance, math.ceil(patience / stride), dead_level, 'remove', stride)
-
-# %% ../nbs/01_shapley.ipynb #0903296a
-TRUNCATION_SEGMENTS = 8 # a truncated walk is evaluated in this many segments, stopping once it ends
-
-def _chain_coalitions(ranks:Tensor, steps:Tensor, adding:bool)->Tensor:
-    "Coalition after `steps` moves along the permutations whose player ranks are `ranks`."
-    inside = ranks < steps[:, None]
-    return inside if adding else ~inside
-
-def _block(n:int, stride:int)->int:
-    "Steps per segment of a truncated walk: a multiple of the stride, so that a segment ends on a look of the rule."
-    return stride * math.ceil((n + 1) / TRUNCATION_SEGMENTS / stride)
-
-def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGame, walks it its own way)
-                      perms:Tensor, # [P, n] permutations of the players
-                      wanted:Tensor, # [P, n] boolean: marginals wanted, by player
-                      ends:tuple[float, float], # (v(empty), v(all players))
-                      truncation:Truncation|None=None, # optional truncation rule
-                      batch_size:int=4096, # coalitions per call of the game
-                     )->tuple[Tensor, int]:
-    "Marginal contributions `[P, n]` by player (0 where not wanted or truncated) and the number of evaluations."
-    P, n = perms.shape
-    adding = truncation is None or truncation.walk == 'add'
-    wanted_at = wanted.gather(1, perms)                                # wanted_at[p, j]: marginal at step j+1
-    needed = F.pad(wanted_at, (1, 0)) | F.pad(wanted_at, (0, 1))       # values needed at steps 0..n
-    if truncation: needed[:, ::truncation.stride] = True  # the rule's looks: where a walk stops is not up to `wanted`
-    walks = game.walker(perms, adding) if hasattr(game, 'walker') else None
-    walks = walks or CoalitionWalks(game, perms, adding, ends, batch_size)
-    values = torch.full((P, n + 1), float('nan'), dtype=torch.float64)
-    values[:, 0] = walks.start_values
-    block = n if truncation is None else _block(n, truncation.stride)
-    state = _TruncationState(P, truncation, ends[1]) if truncation else None
-    if state: state.scan(values, [0])
-    for start in range(1, n + 1, block):
-        stop = min(start + block, n + 1)
-        alive = state.alive.clone() if state else torch.ones(P, dtype=torch.bool)
-        values[:, start:stop] = walks.advance(stop - 1, needed[:, start:stop], alive)
-        if state: state.scan(values, range(start, stop))
-    marginals = (values[:, 1:] - values[:, :-1]) * (1 if adding else -1)
-    marginals = torch.where(wanted_at, marginals, 0.)
-    return torch.zeros(P, n, dtype=torch.float64).scatter_(1, perms, marginals), walks.n_evals
-
-class CoalitionWalks:
-    "Walks of any game, coalition by coalition through `game.value` in batches; the two ends are known already."
-    def __init__(self, game:Game, perms:Tensor, adding:bool, ends:tuple[float, float], batch_size:int):
-        self.game, self.ranks, self.adding, self.batch_size = game, perms.argsort(1), adding, batch_size
-        first, self.last = ends if adding else ends[::-1]
-        self.start_values = torch.full((len(perms),), first, dtype=torch.float64)
-        self.step, self.n_evals = 0, 0
-
-    def advance(self, to:int, # the step to reach
-                needed:Tensor, # `[P, to - step]`: the steps whose values are wanted
-                alive:Tensor, # `[P]`: the walks that go on
-               )->Tensor:
-        "Values `[P, to - step]` at the needed steps of the live walks (NaN elsewhere)."
-        values = torch.full(needed.shape, float('nan'), dtype=torch.float64)
-        todo = needed & alive[:, None]
-        if to == self.ranks.shape[1]: todo[:, -1], values[:, -1] = False, self.last
-        p, s = todo.nonzero(as_tuple=True)
-        steps = self.step + 1 + s
-        values[p, s] = evaluate(self.game, _chain_coalitions(self.ranks[p], steps, self.adding), self.batch_size)
-        self.step, self.n_evals = to, self.n_evals + len(p)
-        return values
-
-# %% ../nbs/01_shapley.ipynb #939ec59e
-class _TruncationState:
-    "Per-permutation bookkeeping of a truncation rule during a walk: it looks at every `rule.stride`-th step only."
-    def __init__(self, P, rule:Truncation, v_all:float):
-        self.rule, self.level = rule, v_all if rule.level is None else rule.level
-        self.alive, self.run = torch.ones(P, dtype=torch.bool), torch.zeros(P, dtype=torch.long)
-        self.frozen = torch.zeros(P, dtype=torch.float64)
-
-    def scan(self, values:Tensor, steps):
-        "Apply the rule to `values[:, steps]` in order, freezing the value of walks that stop."
-        for j in steps:
-            values[~self.alive, j] = self.frozen[~self.alive]
-            if j % self.rule.stride: continue
-            v = values[:, j]
-            known = self.alive & ~v.isnan()
-            gap = v - self.level  # 'add' walks approach v(N) from either side; a dead network may fall far below
-            near = known & ((gap.abs() if self.rule.walk == 'add' else gap) <= self.rule.tolerance)
-            self.run = torch.where(near, self.run + 1, torch.where(known, 0, self.run))
-            stop = self.alive & (self.run >= self.rule.patience)
-            self.frozen[stop] = v[stop]
-            self.alive &= ~stop
-
-# %% ../nbs/01_shapley.ipynb #27a082df
-class RunningMoments:
-    "Per-player count, mean and sum of squared deviations, updated with batches of samples."
-    def __init__(self,
-                 n:int, # number of players
-                ):
-        self.count = torch.zeros(n, dtype=torch.long)
-        self.mean, self.m2 = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
-
-    def add(self, samples:Tensor, mask:Tensor|None=None):
-        "Fold in `samples` `[B, n]`, only where `mask` is True."
-        mask = torch.ones_like(samples, dtype=torch.bool) if mask is None else mask
-        k = mask.sum(0)
-        batch_mean = torch.where(mask, samples, 0.).sum(0) / k.clamp(min=1)
-        batch_m2 = torch.where(mask, (samples - batch_mean) ** 2, 0.).sum(0)
-        total = self.count + k
-        delta = batch_mean - self.mean
-        self.mean = torch.where(k > 0, self.mean + delta * k / total.clamp(min=1), self.mean)
-        self.m2 = self.m2 + batch_m2 + delta ** 2 * self.count * k / total.clamp(min=1)
-        self.count = total
-
-    @property
-    def variance(self)->Tensor:
-        return torch.where(self.count > 1, self.m2 / (self.count - 1).clamp(min=1), float('inf'))
-    @property
-    def stderr(self)->Tensor: return (self.variance / self.count.clamp(min=1)).sqrt()
-    def state(self)->dict: return dict(count=self.count, mean=self.mean, m2=self.m2)
-    def load(self, state:dict):
-        self.count, self.mean, self.m2 = [torch.as_tensor(state[k]) for k in ('count', 'mean', 'm2')]
-
-# %% ../nbs/01_shapley.ipynb #0317f7fe
-def random_permutations(count:int, # how many
-                        n:int, # number of players
-                        generator:torch.Generator, # the source of randomness
-                       )->Tensor:
-    "`count` uniformly random permutations of `n` players, drawn one after another from `generator`."
-    if not count: return torch.zeros(0, n, dtype=torch.long)
-    return torch.stack([torch.randperm(n, generator=generator) for _ in range(count)])
-
-def rotated_permutations(count:int, # how many: a multiple of `strata`
-                         n:int, # number of players
-                         strata:int, # rotations of each drawn permutation (1: plain random permutations)
-                         generator:torch.Generator, # the source of randomness
-                        )->Tensor:
-    "`count // strata` random permutations, then each rotated by n/strata, 2n/strata, ... positions, block after block."
-    perms = random_permutations(count // strata, n, generator)
-    return torch.cat([perms.roll(-(s * n // strata), 1) for s in range(strata)])
-
-def _generator(seed:int|None)->torch.Generator:
-    return torch.Generator().manual_seed(torch.seed() if seed is None else seed)
-
-# %% ../nbs/01_shapley.ipynb #c922cb61
-class Checkpoint:
-    "Atomic save and load of a sampling run's state in an `.npz` file, guarded by a fingerprint of game and method."
-    def __init__(self,
-                 path, # the `.npz` file
-                 fingerprint:dict, # what identifies the run (game, method, parameters)
-                ):
-        self.path, self.fingerprint = Path(path), json.dumps(fingerprint, sort_keys=True)
-
-    def load(self)->dict|None:
-        "The saved state, or None if there is no file yet."
-        if not self.path.exists(): return None
-        try:
-            with np.load(self.path, allow_pickle=False) as f: state = {k: f[k] for k in f.files}
-            saved = str(state.pop('fingerprint'))
-        except Exception as e:  # a truncated zip, another format, a pickle: numpy's own advice would be wrong
-            raise ValueError(f"The checkpoint {self.path} cannot be read ({type(e).__name__}): it is damaged or not "
-                             "a checkpoint; delete it to start afresh, or pass another checkpoint path") from None
-        if saved != self.fingerprint:
-            raise ValueError(f"The checkpoint {self.path} was written by another run ({_differences(saved, self.fingerprint)}); "
-                             "delete it to start afresh, or pass another checkpoint path")
-        return state
-
-    def save(self, **state):
-        "Write `state` (tensors, arrays and numbers) atomically."
-        tmp = self.path.with_name(self.path.name + '.tmp')
-        arrays = {k: (v.numpy() if isinstance(v, Tensor) else np.asarray(v)) for k, v in state.items()}
-        with open(tmp, 'wb') as f:
-            np.savez(f, fingerprint=np.asarray(self.fingerprint), **arrays)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-
-def _short(value)->str:
-    "A fingerprint's value for a message: a long list of players as its start and its length."
-    text = json.dumps(value)
-    if len(text) <= 60: return text
-    return f"{text[:40]}... ({len(value)} items)" if isinstance(value, list) else text[:57] + '...'
-
-def _differences(saved:str, now:str)->str:
-    "What differs between two fingerprints, each value cut short (a game's players can number thousands)."
-    saved, now = json.loads(saved), json.loads(now)
-    return '; '.join(f"{key}: saved {_short(saved.get(key))}, now {_short(now.get(key))}"
-                     for key in sorted(set(saved) | set(now)) if saved.get(key) != now.get(key))
-
 # %% ../nbs/01_shapley.ipynb #8ace3ec2
 def _fingerprint(game:Game, ends:tuple, method:str, **params)->dict:
     return dict(game=game.name, players=game.players, ends=list(ends), method=method, **params)
@@ -365,23 +150,7 @@ def _truncation_params(truncation:Truncation|None):
         raise TypeError(f"truncation must be a Truncation or None, got {type(truncation).__name__}")
     return None if truncation is None else asdict(truncation)
 
-# %% ../nbs/01_shapley.ipynb #b139ed58
-class InProcess:
-    "The default executor: a sampling run's shares walked (or evaluated) one after another in this process."
-    width = 1  # shares at once
-    def __init__(self, game:Game): self.game = game
-    def walk(self, shares:list, # `(perms, wanted)` of each share: `[P, n]` permutations, `[P, n]` marginals wanted
-             ends:tuple, truncation:Truncation|None, batch_size:int)->list[tuple[Tensor, int]]:
-        "Each share's `walk_permutations`: its marginals `[P, n]` and its number of evaluations."
-        return [walk_permutations(self.game, perms, wanted, ends, truncation, batch_size) for perms, wanted in shares]
-    def value(self, batches:list, # `[B, n]` coalitions, one batch per share
-              batch_size:int|None=None)->list[Tensor]:
-        "The game's values of each batch of coalitions, `batch_size` rows per call."
-        return [evaluate(self.game, coalitions, batch_size) for coalitions in batches]
-    def close(self): pass
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.close()
-
+# %% ../nbs/01_shapley.ipynb #b7ad0c0c
 def executor(game:Game, # the game
              workers=None, # None: this process; an int: that many local Ray workers; a `RayWorkers`: those
             ):
@@ -444,7 +213,7 @@ def _warn_idle(workers:int, shares:int, rounds:str, advice:str=''):
 class _SamplingRun:
     "Moments, counters and the generator of a sampling run, saved to and resumed from a checkpoint."
     def __init__(self, game:Game, ends:tuple, fingerprint:dict, seed:int|None, checkpoint=None, **extra):
-        self.game, self.ends, self.generator = game, ends, _generator(seed)
+        self.game, self.ends, self.generator = game, ends, seeded_generator(seed)
         self.moments, self.done, self.n_evals, self.extra = RunningMoments(game.n_players), 0, 2, extra
         self.checkpoint = Checkpoint(checkpoint, fingerprint) if checkpoint else None
         state = self.checkpoint.load() if self.checkpoint else None

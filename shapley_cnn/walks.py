@@ -186,15 +186,16 @@ def _kind(a, b)->str:
 
 class WalkEngine:
     "A traced CNN whose forward can follow walks (one filter on or off per step), recomputing only what a step changes."
-    def __init__(self, model:nn.Module, # the network, in eval mode (the engine traces it, and turns off `inplace`)
+    def __init__(self, model:nn.Module, # the network, in eval mode (traced; its own modules are left as they are)
                  sites:list[str], # the modules whose output channels are masked
                  baselines:list[Tensor], # `[C, H, W]` output of a removed channel at each site
                  players:list[tuple[int, int]], # (site index, channel) of each player
                  example:Tensor, # `[1, C, H, W]`: an input image (the engine is for images of its shape)
                 ):
         graph = trace(model)
-        for m in graph.modules():
-            if hasattr(m, 'inplace'): m.inplace = False  # states are shared between groups: never overwrite one
+        for name, module in list(graph.named_modules()):  # states are shared between groups: never overwrite one
+            if getattr(module, 'inplace', False) and not any(module.children()):  # a copy: the caller's keeps its flag
+                module = copy.copy(module); module.inplace = False; graph.set_submodule(name, module)
         self.graph, self.baselines, self.image_shape = graph, baselines, tuple(example.shape[1:])
         self.player_site = torch.tensor([s for s, _ in players])
         self.site_players = [torch.tensor([p for p, (s, _) in enumerate(players) if s == t]) for t in range(len(sites))]

@@ -141,3 +141,16 @@ def test_a_run_logged_to_a_file_prints_lines_not_bar_frames(tmp_path):
     assert '\r' not in log and '█' not in log, 'no progress-bar frames in a log'
     assert 'exact Shapley: coalition batches: 1/1 steps' in log and 'Monte Carlo: rounds: ' in log
     assert len(log) < 8000, f"{len(log)} characters of log"
+
+@pytest.mark.parametrize('error, shown', [(ValueError('bad input'), True), (ConnectionError('no cluster'), True),
+                                          (TypeError('a bug'), False), (ImportError('a bug'), False)])
+def test_the_cli_reports_usage_errors_in_a_line_and_lets_bugs_through(monkeypatch, error, shown):
+    import functools
+    from shapley_cnn import cli
+    @functools.wraps(cli.COMMANDS['demo'])  # the same options
+    def failing(**kwargs): raise error
+    monkeypatch.setitem(cli.COMMANDS, 'demo', failing)
+    if shown:
+        with pytest.raises(SystemExit, match=f"shapley-cnn: error: {error}"): cli.main(['demo', '--out', ''])
+    else:  # a bug keeps its traceback
+        with pytest.raises(type(error), match='a bug'): cli.main(['demo', '--out', ''])
