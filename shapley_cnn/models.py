@@ -151,7 +151,7 @@ def VGG19Classifier(n_classes:int=2, # output classes
         features=features, flatten=nn.Flatten(), dense=nn.Linear(512 * side * side, hidden), relu=nn.ReLU(),
         dropout=nn.Dropout(dropout), logits=nn.Linear(hidden, n_classes)))
 
-# %% ../nbs/11_models.ipynb #0b9f2441
+# %% ../nbs/11_models.ipynb #fc397d9d
 def fit(model:nn.Module, # the network, trained in place
         train:ImageData, # training images
         valid:ImageData, # validation images, for early stopping
@@ -168,6 +168,22 @@ def fit(model:nn.Module, # the network, trained in place
     "Train `model` with fastai (Adam, cross-entropy), stop early on the validation loss, keep the best epoch."
     for count, what in ((epochs, 'epochs'), (patience, 'patience'), (batch_size, 'batch_size')): check_count(count, what)
     device, precision = as_device(device), training_precision(precision, device)
+    with tempfile.TemporaryDirectory() as folder:
+        network = _Bfloat16(model, device.type) if precision == 'bf16' else model  # trains `model`'s own weights
+        learn = _learner(network, train, valid, batch_size, patience, seed, device, folder)
+        name = name or type(model).__name__
+        if progress: print(f"training {name} on {train.name}, at most {epochs} epochs ({precision})", flush=True)
+        started = time.perf_counter()
+        if progress and bars_shown(): learn.fit(epochs, lr)
+        else:  # no bar frames in a log: the lines before and after say it all
+            with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit(epochs, lr)
+        if progress: print(_trained(name, learn.recorder.values, time.perf_counter() - started), flush=True)
+    return model.cpu()
+
+# %% ../nbs/11_models.ipynb #d47ffcd6
+def _learner(network:nn.Module, train:ImageData, valid:ImageData, batch_size:int, patience:int, seed:int,
+             device:torch.device, folder:str):
+    "fastai's `Learner`: Adam, cross-entropy, accuracy; early stopping on the validation loss, keeping the best epoch."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)  # fastai's imports still call torch.jit.script
         from fastai.data.core import DataLoaders
@@ -180,19 +196,9 @@ def fit(model:nn.Module, # the network, trained in place
     set_seed(seed, reproducible=True)
     dls = DataLoaders.from_dsets(TensorDataset(train.images, train.labels), TensorDataset(valid.images, valid.labels),
                                  bs=batch_size, device=device)
-    with tempfile.TemporaryDirectory() as folder:
-        network = _Bfloat16(model, device.type) if precision == 'bf16' else model  # trains `model`'s own weights
-        learn = Learner(dls, network, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, path=folder,
-                        cbs=[EarlyStoppingCallback(monitor='valid_loss', patience=patience),
-                             SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)])
-        name = name or type(model).__name__
-        if progress: print(f"training {name} on {train.name}, at most {epochs} epochs ({precision})", flush=True)
-        started = time.perf_counter()
-        if progress and bars_shown(): learn.fit(epochs, lr)
-        else:  # no bar frames in a log: the lines before and after say it all
-            with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit(epochs, lr)
-        if progress: print(_trained(name, learn.recorder.values, time.perf_counter() - started), flush=True)
-    return model.cpu()
+    return Learner(dls, network, loss_func=nn.CrossEntropyLoss(), opt_func=Adam, metrics=accuracy, path=folder,
+                   cbs=[EarlyStoppingCallback(monitor='valid_loss', patience=patience),
+                        SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)])
 
 class _Bfloat16(nn.Module):
     "`network` with its forward pass in bfloat16 autocast, its weights and outputs float32 (fastai's `MixedPrecision` autocasts on CUDA only)."
@@ -202,6 +208,7 @@ class _Bfloat16(nn.Module):
     def forward(self, x:Tensor)->Tensor:
         with torch.autocast(self.device_type, dtype=torch.bfloat16): return self.network(x).float()
 
+# %% ../nbs/11_models.ipynb #888acf93
 def training_precision(precision:str, # 'fp32', 'bf16' or 'auto'
                        device:str|torch.device='cpu', # where the training runs
                       )->str:
@@ -220,7 +227,7 @@ def _trained(name:str, epochs:list, seconds:float)->str:
     return (f"trained {name}: {len(epochs)} epochs in {seconds:.0f} s; best epoch {best + 1}: validation loss "
             f"{epochs[best][1]:.3f}, accuracy {epochs[best][2]:.3f}")
 
-# %% ../nbs/11_models.ipynb #f7fc6e99
+# %% ../nbs/11_models.ipynb #b1e7fdf2
 MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN, vgg19_classifier=VGG19Classifier,
               vgg19_bn_classifier=functools.partial(VGG19Classifier, batch_norm=True))
 # a model's own training defaults: DigitCNN does not learn at Adam's 1e-2, VGG (no batch norm) needs 1e-4, and batch
@@ -233,6 +240,7 @@ TRAINING = dict(digitcnn=dict(lr=1e-3), **{a: dict(lr=1e-4, batch_size=16) for a
 # what determines the trained weights, besides the data
 RECIPE = ('epochs', 'lr', 'patience', 'batch_size', 'seed', 'precision')
 
+# %% ../nbs/11_models.ipynb #48e7468b
 def build_model(arch:str, # a key of MODELS or one of ARCHITECTURES
                 n_classes:int, # output classes
                 in_channels:int, # input channels
@@ -247,6 +255,7 @@ def build_model(arch:str, # a key of MODELS or one of ARCHITECTURES
 def _defaults(f)->dict:
     return {k: p.default for k, p in inspect.signature(f).parameters.items() if p.default is not p.empty}
 
+# %% ../nbs/11_models.ipynb #87f7c729
 @delegates(fit, but=['model', 'train', 'valid'])
 def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
                 train:ImageData, # training images
@@ -281,6 +290,7 @@ def train_model(arch:str, # a key of MODELS or one of ARCHITECTURES
     model.training_record = json.loads(record.read_text()) if record.exists() else {}
     return model.eval()
 
+# %% ../nbs/11_models.ipynb #70f501ca
 def check_arch(arch:str):
     "Raise a `ValueError` unless `arch` names a model the package can build."
     if arch not in MODELS and arch not in ARCHITECTURES:

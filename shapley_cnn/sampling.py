@@ -55,7 +55,7 @@ def neuron_truncation(dead_level:float, # the value of a dead network, e.g. chan
     "Neuron Shapley's rule: remove players until the value is at most `dead_level + tolerance` for `patience` steps."
     return Truncation(tolerance, math.ceil(patience / stride), dead_level, 'remove', stride)
 
-# %% ../nbs/00a_sampling.ipynb #0903296a
+# %% ../nbs/00a_sampling.ipynb #f234d43b
 TRUNCATION_SEGMENTS = 8 # a truncated walk is evaluated in this many segments, stopping once it ends
 
 def _chain_coalitions(ranks:Tensor, steps:Tensor, adding:bool)->Tensor:
@@ -67,6 +67,7 @@ def _block(n:int, stride:int)->int:
     "Steps per segment of a truncated walk: a multiple of the stride, so that a segment ends on a look of the rule."
     return stride * math.ceil((n + 1) / TRUNCATION_SEGMENTS / stride)
 
+# %% ../nbs/00a_sampling.ipynb #0a2b6e29
 def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGame, walks it its own way)
                       perms:Tensor, # [P, n] permutations of the players
                       wanted:Tensor, # [P, n] boolean: marginals wanted, by player
@@ -96,6 +97,7 @@ def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGam
     marginals = torch.where(wanted_at, marginals, 0.)
     return torch.zeros(P, n, dtype=torch.float64).scatter_(1, perms, marginals), walks.n_evals
 
+# %% ../nbs/00a_sampling.ipynb #7edd67e4
 class CoalitionWalks:
     "Walks of any game, coalition by coalition through `game.value` in batches; the two ends are known already."
     def __init__(self, game:Game, perms:Tensor, adding:bool, ends:tuple[float, float], batch_size:int):
@@ -193,7 +195,7 @@ def seeded_generator(seed:int|None, # the seed; None draws a fresh one
     "A CPU `torch.Generator` seeded with `seed`: the one source of randomness of a sampling run."
     return torch.Generator().manual_seed(torch.seed() if seed is None else seed)
 
-# %% ../nbs/00a_sampling.ipynb #c922cb61
+# %% ../nbs/00a_sampling.ipynb #c78eba79
 class Checkpoint:
     "Atomic save and load of a sampling run's state in an `.npz` file, guarded by a fingerprint of game and method."
     def __init__(self,
@@ -225,6 +227,7 @@ class Checkpoint:
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, self.path)
 
+# %% ../nbs/00a_sampling.ipynb #518f9ddc
 def _short(value)->str:
     "A fingerprint's value for a message: a long list of players as its start and its length."
     text = json.dumps(value)
