@@ -26,7 +26,7 @@ from .pruning import auc_table
 from .pruning_jobs import pruning_study, save_study
 from .neurons import neuron_study, save_neuron_study, study_summary
 from .explain import EXPLAINERS, SIX, image_value_study, image_value_tables, save_image_values
-from .layer_shap import LAYER_METHODS, layer_shap_study, save_layer_shap
+from .layer_shap import LAYER_METHODS, LAYER_SETUP, layer_shap_study
 from .datavalue import METHODS as DATA_METHODS, data_value_study, data_value_tables, save_data_values
 from .distributed import RayWorkers, as_workers
 
@@ -78,6 +78,8 @@ def experiment(metric:str, # the value
                mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
                device:str='cpu', # where to compute: cpu, cuda
                colour_bias:float=None, # colour the digits: the label's colour with this chance in training (e.g. 0.9)
+               classes:Annotated[int, dict(nargs='+')]=None, # keep only these classes (relabelled 0, 1, ...); default all
+               epochs:int=100, # the most training epochs (early stopping on the validation loss)
                progress:bool=True, # progress bars (--no-progress: none)
                workers:int=None, # walk on this many Ray workers (pip install "shapley-cnn[ray]"); default: in this process
                cluster:str=None, # with --workers: the address of a running Ray cluster (default: a Ray runtime here)
@@ -87,7 +89,8 @@ def experiment(metric:str, # the value
     if arch is not None and not file:
         raise ValueError("--arch says the architecture of a --model FILE; without a file, --model names the network")
     setup = Experiment(data, 'lenet1' if file else model, list(layers) or None, metric, baseline, device=device,
-                       mnist_root=mnist_root, progress=progress, colour_bias=colour_bias,
+                       mnist_root=mnist_root, progress=progress, colour_bias=colour_bias, epochs=epochs,
+                       classes=None if classes is None else tuple(classes),
                        workers=ray_workers(workers, cluster)).seeded(seed)
     return replace(setup, model=saved_network(model, arch, setup), name=f"{arch.rpartition(':')[2]} ({Path(model).name})") if file else setup
 
@@ -275,29 +278,26 @@ def image_values(data:Data='digits', # digits (embedded) or mnist
     if out: print(f"\ntables and figure written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")
 
-def layer_shap(data:Data='digits', # digits (embedded) or mnist
-               classes:Annotated[int, dict(nargs=2)]=(3, 8), # the two classes of the VGG19-based classifier
-               image:Annotated[int, dict(nargs='+')]=(0,), # index (or indices) of the image(s) in the two classes' test split
+@delegates(experiment, but=['layers', 'baseline', 'colour_bias', 'workers', 'cluster'])
+def layer_shap(model:Model=LAYER_SETUP['model'], # the network: a name of the registry, or a state dict FILE (see --arch)
+               classes:Annotated[int, dict(nargs='+')]=LAYER_SETUP['classes'], # the classes kept (relabelled 0, 1, ...)
+               epochs:int=LAYER_SETUP['epochs'], # the most training epochs (early stopping on the validation loss)
+               image:Annotated[int, dict(nargs='+')]=(0,), # index (or indices) of the image(s) in the test split
                method:Annotated[str, dict(choices=list(LAYER_METHODS))]='gradient_shap', # captum's layer method
+               maps:Annotated[str, dict(nargs='+')]=None, # the layers mapped (default: each VGG block's last activation)
                samples:int=50, # GradientShap's samples per image
-               epochs:int=6, # the most training epochs (early stopping on the validation loss)
-               seed:int=0, # seed of the split, the training and the sampling
-               mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
-               device:str='cpu', # where to train and explain: cpu, cuda
                out:str='shapley_cnn_layer_shap', # folder for the figure and the summary
                json:bool=False, # print the summary as JSON instead of a table
-               progress:bool=True, # training progress bars (--no-progress: none)
-              ):
-    "Map the SHAP values of a VGG19-based two-class classifier's feature layers, block by block, for test images."
+               **kwargs):
+    "Map the SHAP values of a network's feature layers (by default a VGG19-based classifier's blocks) for test images."
     started = time.perf_counter()
     if not out: raise ValueError("layer-shap writes figures: give --out a folder")
     results_folder(out)
-    study = layer_shap_study(data, tuple(classes), list(image), method, samples, epochs=epochs, mnist_root=mnist_root,
-                             device=device, seed=seed, progress=progress)
-    folder = save_layer_shap(study, out)
-    summary = jsonlib.loads((folder / 'summary.json').read_text())
+    setup = experiment('accuracy', model=model, classes=classes, epochs=epochs, layers=(), **kwargs)
+    study = layer_shap_study(setup, list(image), method, None if maps is None else {m: m for m in maps}, samples)
+    folder, summary = study.save(out), study.summary()
     if json: print(jsonlib.dumps(summary, indent=1)); return
-    print(f"\n{study['data']}:\nVGG19-based classifier, test accuracy {study['accuracy']:.3f}; {method} of each block's maps")
+    print(f"\n{study.data}:\n{study.network}, test accuracy {study.accuracy:.3f}; {method} of each layer's maps")
     for row in summary['images']:
         sums = ', '.join(f"{b} {v:+.3f}" for b, v in row['block_sums'].items())
         print(f"image {row['index']} (a {row['label']}, predicted {row['predicted']} at {row['probability']:.3f}), "

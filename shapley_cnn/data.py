@@ -19,8 +19,9 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['MNIST_ENV', 'MNIST_FILES', 'MNIST_HELP', 'DIGITS_SPLIT', 'MNIST_SPLIT', 'FULL_MNIST_SPLIT', 'SPLITS', 'SHARES',
            'PALETTE', 'ImageData', 'load_digits', 'show_images', 'cache_dir', 'load_mnist', 'mnist_available',
-           'results_folder', 'save_figure', 'wrapped', 'split_data', 'load_splits', 'image_folder', 'as_image_data',
-           'save_image_folder', 'user_splits', 'flip_labels', 'color_digits', 'colour_splits']
+           'results_folder', 'save_figure', 'wrapped', 'write_results', 'split_data', 'load_splits', 'keep_classes',
+           'image_folder', 'as_image_data', 'save_image_folder', 'user_splits', 'flip_labels', 'color_digits',
+           'colour_splits']
 
 # %% ../nbs/10_data.ipynb #b4e6463f
 @dataclass
@@ -199,6 +200,20 @@ def wrapped(text:str, # a title or an axis label
     import textwrap
     return '\n'.join(textwrap.wrap(text, width)) if text else text
 
+# %% ../nbs/10_data.ipynb #68395f2d
+def write_results(out, # the folder (made and checked by `results_folder`)
+                  figures:dict|None=None, # name -> matplotlib figure, written as NAME.png (and closed)
+                  tables:dict|None=None, # name -> pandas DataFrame, written as NAME.csv
+                  summary:dict|None=None, # written as summary.json
+                 )->Path:
+    "A study's results folder: its figures, its tables and its summary."
+    import json
+    out = results_folder(out)
+    for name, fig in (figures or {}).items(): save_figure(fig, out / f'{name}.png')
+    for name, table in (tables or {}).items(): table.to_csv(out / f'{name}.csv')
+    if summary is not None: (out / 'summary.json').write_text(json.dumps(summary, indent=1))
+    return out
+
 # %% ../nbs/10_data.ipynb #5810f60b
 def split_data(data:ImageData, # the images to split
                sizes:dict[str, int], # split name -> number of images
@@ -233,6 +248,24 @@ def load_splits(data:str='digits', # 'digits' (embedded) or 'mnist'
     return dict(train=sets['train'], **split_data(sets['test'], FULL_MNIST_SPLIT, seed))
 
 FULL_MNIST_SPLIT = dict(valid=2000, shapley=1000, test=7000)
+
+# %% ../nbs/10_data.ipynb #e2516e90
+def keep_classes(data:ImageData, # the images
+                 classes, # the classes kept (at least two): the first becomes 0, the second 1, ...
+                )->ImageData:
+    "The images of `classes`, relabelled 0, 1, ... in the order given."
+    classes = [int(c) for c in classes]
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise ValueError(f"classes must be two or more different classes, got {tuple(classes)}")
+    missing = [c for c in classes if not (data.labels == c).any()]
+    if missing: raise ValueError(f"class(es) {missing} have no images in {data.name}")
+    keep = torch.isin(data.labels, torch.tensor(classes)).nonzero()[:, 0]
+    subset = data.subset(keep, f"{data.name}: the {', '.join(f'{c}s' for c in classes[:-1])} and {classes[-1]}s")
+    new = torch.zeros(int(data.labels.max()) + 1, dtype=torch.long)
+    new[classes] = torch.arange(len(classes))
+    subset.labels = new[subset.labels]
+    subset.classes = [data.classes[c] if data.classes else str(c) for c in classes]
+    return subset
 
 # %% ../nbs/10_data.ipynb #aa195c10
 def _image_file(path)->PIL.Image.Image:

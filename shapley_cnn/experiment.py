@@ -12,7 +12,7 @@ from functools import cached_property
 import torch
 from fastcore.basics import patch
 from torch import nn
-from .data import SPLITS, ImageData, load_splits, colour_splits, user_splits
+from .data import SPLITS, ImageData, load_splits, colour_splits, user_splits, keep_classes
 from .games import check_count, as_device
 from .models import MODELS, ARCHITECTURES, check_arch, build_model, train_model, evaluate_model
 from .filters import FilterGame, as_metric, layer_channels, check_fit
@@ -44,6 +44,7 @@ class Experiment:
     workers:object=None # where sampling estimators walk: None here; a number of Ray workers, or a `RayWorkers`
     transform:object=None # applied to each image of a user's folder or dataset as it is read
     name:str|None=None # what outputs call the network; default: its registry name, or a user's network's class name
+    classes:tuple|None=None # keep only these classes of the data, relabelled 0, 1, ... in this order (e.g. (3, 8))
     def __post_init__(self):
         if isinstance(self.data, str) and self.data not in BUILTIN_DATA and not self.data.startswith('folder:'):
             raise ValueError(f"Unknown data {self.data!r}: use 'digits', 'mnist' or 'folder:PATH' (a folder with a "
@@ -61,6 +62,10 @@ class Experiment:
         if isinstance(self.layers, (list, tuple)) and not self.layers: self.layers = None
         if self.colour_bias is not None and not 0 <= self.colour_bias <= 1:
             raise ValueError(f"colour_bias must lie in [0, 1] (or be None for grey digits), got {self.colour_bias!r}")
+        if self.classes is not None:
+            self.classes = tuple(int(c) for c in self.classes)
+            if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
+                raise ValueError(f"classes must be two or more different classes, got {self.classes}")
         if self.colour_bias is not None and not self.builtin_data:
             raise ValueError("colour_bias colours the digits or MNIST, not a user's images")
 
@@ -74,8 +79,9 @@ class Experiment:
     @cached_property
     def splits(self)->dict[str, ImageData]:
         "The train, valid, shapley and test splits (coloured when `colour_bias` is set)."
-        if not self.builtin_data: return user_splits(self.data, self.transform, self.split_seed)
-        splits = load_splits(self.data, self.mnist_root, self.split_seed)
+        if not self.builtin_data: splits = user_splits(self.data, self.transform, self.split_seed)
+        else: splits = load_splits(self.data, self.mnist_root, self.split_seed)
+        if self.classes is not None: splits = {part: keep_classes(s, self.classes) for part, s in splits.items()}
         return splits if self.colour_bias is None else colour_splits(splits, self.colour_bias, self.split_seed)
 
     @cached_property

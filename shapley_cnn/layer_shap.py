@@ -6,34 +6,24 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/layer_shap.html.md"""
 
 # %% ../nbs/41_layer_shap.ipynb #7b3a675f
 from __future__ import annotations
+import time
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from .data import ImageData, results_folder, save_figure
+from fastcore.basics import patch
+from .data import ImageData, write_results
+from .experiment import Experiment
 from .explain import captum_seeded, explained_classes, background_images
 from .filters import FilterGame
-from .models import eval_copy
+from .games import check_count
+from .models import eval_copy, evaluate_model
 from .shapley import ShapleyValues
 
 # %% auto #0
-__all__ = ['LAYER_METHODS', 'CHANNEL_METHODS', 'two_class', 'block_layers', 'find_layer', 'layer_attributions', 'block_maps',
+__all__ = ['LAYER_METHODS', 'CHANNEL_METHODS', 'LAYER_SETUP', 'block_layers', 'find_layer', 'layer_attributions', 'block_maps',
            'plot_block_maps', 'completeness', 'class_logit', 'last_conv', 'ChannelComparison', 'channel_comparison',
-           'rank_agreement', 'layer_shap_study', 'save_layer_shap']
-
-# %% ../nbs/41_layer_shap.ipynb #a5220659
-def two_class(data:ImageData, # the images
-              classes=(3, 8), # the two classes kept: the first becomes 0, the second 1
-             )->ImageData:
-    "The images of two classes, relabelled 0 and 1 in the order given."
-    a, b = (int(c) for c in classes)
-    if a == b: raise ValueError(f"two different classes are needed, got {classes}")
-    missing = [c for c in (a, b) if not (data.labels == c).any()]
-    if missing: raise ValueError(f"class(es) {missing} have no images in {data.name}")
-    keep = ((data.labels == a) | (data.labels == b)).nonzero()[:, 0]
-    subset = data.subset(keep, f"{data.name}: the {a}s and {b}s")
-    subset.labels = (subset.labels == b).long()
-    return subset
+           'rank_agreement', 'layer_setup', 'LayerShap', 'layer_shap_study']
 
 # %% ../nbs/41_layer_shap.ipynb #300e5ba3
 LAYER_METHODS = {'gradient_shap': 'LayerGradientShap', 'deeplift_shap': 'LayerDeepLiftShap',
@@ -227,67 +217,89 @@ def rank_agreement(table, # what `channel_comparison` returns
                              'Spearman': spearmanr(table[m], table.shapley).statistic,
                              f'top {k} in common': len(top(m) & top('shapley'))} for m in methods}).T
 
-# %% ../nbs/41_layer_shap.ipynb #47c4de9b
-def layer_shap_study(data:str='digits', # 'digits' (embedded) or 'mnist'
-                     classes=(3, 8), # the two classes of the classifier
-                     image:int|list=0, # index (or indices) of the explained image(s) in the two classes' test split
+# %% ../nbs/41_layer_shap.ipynb #7a20c97c
+LAYER_SETUP = dict(data='digits', model='vgg19_bn_classifier', classes=(3, 8), epochs=6) # the slides' classifier
+
+def layer_setup(**fields)->Experiment:
+    "The slides' classifier as an `Experiment`: VGG19 with batch norm on the digits' 3s and 8s (at most 6 epochs)."
+    return Experiment(**(LAYER_SETUP | dict(progress=False) | fields))
+
+@dataclass
+class LayerShap:
+    "What `layer_shap_study` returns: the explained images and, block by block, their attributions."
+    images:ImageData # the explained test images
+    indices:list # their places in the test split
+    classes:list # the classifier's class names
+    method:str # captum's layer method
+    maps:dict # block -> `[N, H, W]` attributions summed over the block's channels
+    sums:dict # block -> `[N]` attributions summed over the whole block
+    probabilities:Tensor # `[N, K]` the network's class probabilities
+    accuracy:float # the network's accuracy on the test split
+    seconds:dict # seconds to train (or load) the network, and to explain
+    network:str # what the network is called
+    data:str # the test split's name
+
+# %% ../nbs/41_layer_shap.ipynb #269f529d
+@patch
+def titles(self:LayerShap)->list[str]:
+    "A title per image: its index, its class, the predicted class and its probability."
+    return [f"image {i}: {self.classes[int(l)]}\npredicted {self.classes[int(p.argmax())]} ({p.max():.2f})"
+            for i, l, p in zip(self.indices, self.images.labels, self.probabilities)]
+
+@patch
+def tables(self:LayerShap)->dict:
+    "`block_sums`: per image, its class, the prediction and the attributions summed over each block."
+    import pandas as pd
+    table = pd.DataFrame({'label': [self.classes[int(l)] for l in self.images.labels],
+                          'predicted': [self.classes[int(p.argmax())] for p in self.probabilities],
+                          'probability': self.probabilities.max(1).values.numpy(),
+                          **{block: s.numpy() for block, s in self.sums.items()}}, index=pd.Index(self.indices, name='image'))
+    return {'block_sums': table}
+
+@patch
+def summary(self:LayerShap)->dict:
+    "The study as JSON: data, network, method, test accuracy, seconds, and each image's block sums."
+    rows = self.tables()['block_sums']
+    return dict(data=self.data, network=self.network, classes=self.classes, method=self.method,
+                test_accuracy=self.accuracy, seconds=self.seconds,
+                images=[dict(index=int(i), label=r.label, predicted=r.predicted, probability=float(r.probability),
+                             block_sums={b: float(r[b]) for b in self.sums}) for i, r in rows.iterrows()])
+
+@patch
+def plot(self:LayerShap):
+    "Each image beside its blocks' maps (`plot_block_maps`)."
+    return plot_block_maps(self.images.images, self.maps, self.titles())
+
+@patch
+def save(self:LayerShap, out)->Path:
+    "Write `block_maps.png`, `block_sums.csv` and `summary.json` to the folder `out`."
+    return write_results(out, {'block_maps': self.plot()}, self.tables(), self.summary())
+
+# %% ../nbs/41_layer_shap.ipynb #1213e013
+def layer_shap_study(setup:Experiment|None=None, # the network and its images; default `layer_setup()`
+                     image:int|list=0, # index (or indices) of the explained image(s) in the test split
                      method:str='gradient_shap', # a key of LAYER_METHODS
+                     layers:dict|None=None, # name -> the layer whose attributions are mapped; default `block_layers`
                      n_samples:int=50, # GradientShap's samples per image
                      n_background:int=32, # background images, from the validation split
-                     epochs:int=6, # the most training epochs
-                     mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
-                     device:str='cpu', # where to train and explain
-                     seed:int=0, # seed of the split, the training and the sampling
-                     progress:bool=False, # training progress bars
-                    )->dict:
-    "Train or load the VGG19-based classifier on two classes, then explain the chosen test images block by block."
-    import time
-    from shapley_cnn.data import load_splits
-    from shapley_cnn.models import train_model, evaluate_model
-    from shapley_cnn.games import check_count, as_device
+                    )->LayerShap:
+    "Train or load the experiment's network, then explain the chosen test images layer by layer (block by block)."
+    setup = layer_setup() if setup is None else setup
     if method not in LAYER_METHODS: raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(LAYER_METHODS)}")
-    for count, name in ((n_samples, 'n_samples'), (n_background, 'n_background'), (epochs, 'epochs')):
-        check_count(count, name)
-    as_device(device)
-    if len(set(classes)) != 2: raise ValueError(f"classes must be two different classes, got {tuple(classes)}")
-    splits = {name: two_class(s, classes) for name, s in load_splits(data, mnist_root, seed).items()}
-    test, indices = splits['test'], [image] if isinstance(image, int) else list(image)
+    for count, name in ((n_samples, 'n_samples'), (n_background, 'n_background')): check_count(count, name)
+    test, indices = setup.splits['test'], [image] if isinstance(image, int) else list(image)
     bad = [i for i in indices if not 0 <= i < len(test)]
-    if bad or not indices: raise ValueError(f"image index {bad or indices} out of range: the test split of the "
-                                            f"{classes[0]}s and {classes[1]}s has {len(test)} images (0 to {len(test) - 1})")
+    if bad or not indices: raise ValueError(f"image index {bad or indices} out of range: the test split "
+                                            f"({test.name}) has {len(test)} images (0 to {len(test) - 1})")
+    layers = block_layers(setup.architecture) if layers is None else layers  # read before any training
+    start = time.perf_counter(); model = setup.network; trained = time.perf_counter() - start
+    chosen, seed = test.subset(indices, f"{test.name}, image(s) {', '.join(map(str, indices))}"), setup.sample_seed
+    background = background_images(setup.splits['valid'], n_background, seed) if method != 'integrated_gradients' else None
     start = time.perf_counter()
-    model = train_model('vgg19_bn_classifier', splits['train'], splits['valid'], epochs=epochs, seed=seed, device=device,
-                        progress=progress)
-    trained = time.perf_counter() - start
-    chosen = test.subset(indices, f"{test.name}, image(s) {', '.join(map(str, indices))}")
-    background = background_images(splits['valid'], n_background, seed) if method != 'integrated_gradients' else None
-    start = time.perf_counter()
-    attributions = layer_attributions(model, chosen.images, block_layers(model), method,
-                                      baselines=None if method == 'gradient_x_activation' else background,
-                                      n_samples=n_samples, device=device, seed=seed)
+    attributions = layer_attributions(model, chosen.images, layers, method, n_samples=n_samples, device=setup.device,
+                                      baselines=None if method == 'gradient_x_activation' else background, seed=seed)
     with torch.no_grad(): probabilities = model(chosen.images).softmax(1)
-    return dict(images=chosen, indices=indices, classes=tuple(classes), method=method, maps=block_maps(attributions),
-                sums={b: a.flatten(1).sum(1) for b, a in attributions.items()}, probabilities=probabilities,
-                accuracy=evaluate_model(model, test)['accuracy'], seconds=dict(train_or_load=trained,
-                explain=time.perf_counter() - start), data=test.name)
-
-def _titles(study:dict)->list[str]:
-    a, b = study['classes']
-    return [f"image {i}: {(a, b)[int(l)]}\npredicted {(a, b)[int(p.argmax())]} ({p.max():.2f})"
-            for i, l, p in zip(study['indices'], study['images'].labels, study['probabilities'])]
-
-def save_layer_shap(study:dict, # what `layer_shap_study` returns
-                    out, # the folder to write to
-                   )->Path:
-    "Write the block maps' figure (`block_maps.png`) and a JSON summary (`summary.json`) to `out`."
-    import json
-    out = results_folder(out)
-    save_figure(plot_block_maps(study['images'].images, study['maps'], _titles(study)), out / 'block_maps.png')
-    a, b = study['classes']
-    summary = dict(data=study['data'], classes=[a, b], method=study['method'], test_accuracy=study['accuracy'],
-                   seconds=study['seconds'],
-                   images=[dict(index=i, label=(a, b)[int(l)], predicted=(a, b)[int(p.argmax())], probability=p.max().item(),
-                                block_sums={blk: s[n].item() for blk, s in study['sums'].items()})
-                           for n, (i, l, p) in enumerate(zip(study['indices'], study['images'].labels, study['probabilities']))])
-    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
-    return out
+    return LayerShap(chosen, indices, test.classes or [str(c) for c in range(test.n_classes)], method,
+                     block_maps(attributions), {b: a.flatten(1).sum(1) for b, a in attributions.items()}, probabilities,
+                     evaluate_model(model, test)['accuracy'], dict(train_or_load=trained, explain=time.perf_counter() - start),
+                     setup.model_name, test.name)

@@ -70,7 +70,7 @@ from shapley_cnn.jobs import filter_shapley
 from shapley_cnn.neurons import neuron_study
 from shapley_cnn.pruning_jobs import pruning_study
 from shapley_cnn.explain import image_value_study
-from shapley_cnn.layer_shap import layer_shap_study
+from shapley_cnn.layer_shap import layer_shap_study, layer_setup
 from shapley_cnn.data import load_digits, split_data
 from shapley_cnn.cli import main
 
@@ -107,7 +107,7 @@ MORE = [  # (what the user did, call, exception, words the message must contain)
     ("no GradientShap samples", lambda: image_value_study(archs=('lenet1',), n_samples=0), ValueError, "n_samples must be a positive int"),
     ("an unknown explained class", lambda: image_value_study(archs=('lenet1',), target='best'), ValueError, "target must be 'predicted' or 'true'"),
     ("no layer SHAP samples", lambda: layer_shap_study(n_samples=0), ValueError, "n_samples must be a positive int"),
-    ("the same class twice for the two-class classifier", lambda: layer_shap_study(classes=(3, 3)), ValueError, "two different classes"),
+    ("the same class twice for the two-class classifier", lambda: layer_setup(classes=(3, 3)), ValueError, "two or more different classes"),
     ("no neighbours for Data Shapley", lambda: data_value_study(k=0), ValueError, "k must be a positive int"),
     ("a share of flipped labels above 1", lambda: data_value_study(noise=2.0), ValueError, "fraction must lie in [0, 1]"),
     ("an unknown network for Data Shapley", lambda: data_value_study(archs=('alexnet',)), ValueError, "Unknown model 'alexnet'"),

@@ -2,9 +2,9 @@
 import pytest, torch
 from collections import OrderedDict
 from torch import nn
-from shapley_cnn.data import ImageData
+from shapley_cnn.data import ImageData, keep_classes
 from shapley_cnn.layer_shap import (layer_attributions, completeness, block_layers, block_maps, find_layer, last_conv,
-                                    channel_comparison, rank_agreement, two_class, layer_shap_study)
+                                    channel_comparison, rank_agreement, layer_shap_study)
 
 def blocks_net():
     "Two named blocks and a head, like VGG19Classifier in small: 12x12 images, two classes."
@@ -55,7 +55,7 @@ def test_bad_input_gets_a_clear_error(images):
     with pytest.raises(ValueError, match='no `features`'): block_layers(nn.Linear(2, 2))
     with pytest.raises(ValueError, match='one image'): channel_comparison(net, images[:2])
     with pytest.raises(ValueError, match='have no images'):
-        two_class(ImageData(images, torch.tensor([0, 1, 0, 1, 0]), 'five'), (0, 2))
+        keep_classes(ImageData(images, torch.tensor([0, 1, 0, 1, 0]), 'five'), (0, 2))
     with pytest.raises(ValueError, match='out of range'): layer_shap_study(image=[0, 999])
 
 def test_superpixel_shapley_is_efficient_over_the_background():
