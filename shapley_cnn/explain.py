@@ -6,19 +6,23 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/image_values.html.md"""
 
 # %% ../nbs/40_image_values.ipynb #247e7ff1
 from __future__ import annotations
+import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from .data import ImageData, results_folder, save_figure, wrapped
+from fastcore.basics import patch
+from .data import ImageData, wrapped, write_results
+from .experiment import Experiment
+from .games import check_count
 from .models import ARCHITECTURES, eval_copy, evaluate_model
 
 # %% auto #0
 __all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
            'deeplift_ready', 'captum_seeded', 'image_values', 'kendall_tau', 'agreement', 'where_they_land',
-           'image_value_study', 'image_value_tables', 'plot_extremes', 'save_image_values', 'superpixel_mask',
-           'per_superpixel', 'superpixel_shapley']
+           'image_setups', 'ImageValueStudy', 'image_value_study', 'superpixel_mask', 'per_superpixel',
+           'superpixel_shapley']
 
 # %% ../nbs/40_image_values.ipynb #67f56696
 EXPLAINERS = {'gradient_shap': 'GradientShap', 'deeplift_shap': 'DeepLiftShap'}
@@ -215,57 +219,69 @@ def where_they_land(values:Tensor, # `[N]` values
     ranks = values.argsort().argsort().double()
     return 100 * ranks[marked] / (len(values) - 1)
 
-# %% ../nbs/40_image_values.ipynb #63c85dfc
+# %% ../nbs/40_image_values.ipynb #412764c4
 SIX = ('vgg16_bn', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2') # the seed's six, trained here
 SHORT_TRAINING = 3 # epochs of the torchvision architectures by default: a few minutes for all six on 2 CPU cores
 
-def image_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
-                      archs=SIX, # networks: keys of `MODELS` or `ARCHITECTURES`
+def image_setups(archs=SIX, # networks: keys of `MODELS` or `ARCHITECTURES`
+                 setup:Experiment|None=None, # what every network shares (data, seeds, device); default the digits
+                 epochs:int|None=None, # the most training epochs; default SHORT_TRAINING for torchvision's, 100 for ours
+                )->list[Experiment]:
+    "One `Experiment` per network, each a copy of `setup`: what `image_value_study` compares by default."
+    if not archs: raise ValueError("give at least one architecture")
+    if epochs is not None: check_count(epochs, 'epochs')
+    setup = Experiment(progress=False) if setup is None else setup
+    return [replace(setup, model=a, epochs=epochs or (SHORT_TRAINING if a in ARCHITECTURES else 100)) for a in archs]
+
+@dataclass
+class ImageValueStudy:
+    "What `image_value_study` returns: the valued test images and every (network, explainer) run on them."
+    images:ImageData # the valued test images
+    runs:dict # (network, explainer) -> `ImageValues`
+    models:dict # network -> its test accuracy, parameters, epochs and seconds to train or load
+    target:str # the explained class: 'predicted' or 'true'
+    output:str # the output explained: 'probability' or 'logit'
+
+# %% ../nbs/40_image_values.ipynb #61753d50
+def image_value_study(setups=None, # an `Experiment` or several (one per network, same test images); default `image_setups()`
                       methods=tuple(EXPLAINERS), # explainers
                       n_images:int=50, # images 0 to n_images - 1 of the test split
                       target='predicted', # the explained class: 'predicted' or 'true'
                       output:str='probability', # 'probability' (the seed's) or 'logit'
                       n_samples:int=20, # GradientShap's samples per image
                       n_background:int=16, # background images, from the validation split
-                      epochs:int|None=None, # the most training epochs; default SHORT_TRAINING for torchvision's, 100 for ours
-                      mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
-                      device:str='cpu', # where to train and explain
-                      seed:int=0, # seed of the splits, the training and the background
-                      progress:bool=False, # training progress bars
-                     )->dict:
-    "Train or load each network, then value the first `n_images` test images with each explainer."
-    import time
-    from shapley_cnn.experiment import Experiment
-    from shapley_cnn.games import check_count
+                     )->ImageValueStudy:
+    "Train or load each experiment's network, then value the first `n_images` test images with each explainer."
+    setups = image_setups() if setups is None else [setups] if isinstance(setups, Experiment) else list(setups)
     unknown = [m for m in methods if m not in EXPLAINERS]
     if unknown: raise ValueError(f"Unknown method(s) {unknown}; choose from {', '.join(EXPLAINERS)}")
-    if not archs: raise ValueError("give at least one architecture")
     if target not in ('predicted', 'true'): raise ValueError(f"target must be 'predicted' or 'true', got {target!r}")
     if output not in ('probability', 'logit'): raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
     for count, name in ((n_samples, 'n_samples'), (n_background, 'n_background')): check_count(count, name)
-    if epochs is not None: check_count(epochs, 'epochs')
-    budget = lambda a: epochs or (SHORT_TRAINING if a in ARCHITECTURES else 100)
-    setups = {a: Experiment(data, a, epochs=budget(a), device=device, mnist_root=mnist_root, progress=progress).seeded(seed)
-              for a in archs}
-    test = next(iter(setups.values())).splits['test']
+    names = [s.model_name for s in setups]
+    if not setups or len(set(names)) < len(names): raise ValueError(f"give experiments of differently named networks, got {names}")
+    test = setups[0].splits['test']
+    if any(s.splits['test'].fingerprint() != test.fingerprint() for s in setups[1:]):
+        raise ValueError("the experiments value the same test images: give them the same data and split seed")
     if not 1 <= n_images <= len(test): raise ValueError(f"n_images must lie in [1, {len(test)}], got {n_images}")
-    images = test.subset(range(n_images), f"{test.name}, images 0-{n_images - 1}")
-    models, runs = {}, {}
-    for a, setup in setups.items():
+    images, models, runs = test.subset(range(n_images), f"{test.name}, images 0-{n_images - 1}"), {}, {}
+    for name, setup in zip(names, setups):
         start = time.perf_counter(); network = setup.network
-        models[a] = dict(accuracy=evaluate_model(network, test)['accuracy'], parameters=sum(p.numel() for p in network.parameters()),
-                         epochs=setup.epochs, training_seconds=getattr(network, 'training_record', {}).get('seconds'),
-                         seconds_to_train_or_load=time.perf_counter() - start)
+        models[name] = dict(accuracy=evaluate_model(network, test)['accuracy'], epochs=setup.epochs,
+                            parameters=sum(p.numel() for p in network.parameters()),
+                            training_seconds=getattr(network, 'training_record', {}).get('seconds'),
+                            seconds_to_train_or_load=time.perf_counter() - start)
         for m in methods:
-            runs[(a, m)] = image_values(network, images, m, target, setup.splits['valid'], n_background, n_samples,
-                                        output, device=device, seed=seed)
-    return dict(images=images, runs=runs, models=models, data=data, target=target, output=output)
+            runs[(name, m)] = image_values(network, images, m, target, setup.splits['valid'], n_background, n_samples,
+                                           output, device=setup.device, seed=setup.sample_seed)
+    return ImageValueStudy(images, runs, models, target, output)
 
-# %% ../nbs/40_image_values.ipynb #0b6e9cd5
-def image_value_tables(study:dict)->dict:
+# %% ../nbs/40_image_values.ipynb #935e3553
+@patch
+def tables(self:ImageValueStudy)->dict:
     "The study's tables: every value, the highest and lowest image, efficiency, agreement and the networks."
     import pandas as pd
-    runs, images = study['runs'], study['images']
+    runs, images = self.runs, self.images
     name = lambda key: f"{key[0]}, {key[1]}"
     values = pd.DataFrame({name(k): r.values.numpy() for k, r in runs.items()} |
                           {f"{name(k)}: output": r.outputs.numpy() for k, r in runs.items()})
@@ -277,14 +293,23 @@ def image_value_tables(study:dict)->dict:
     efficiency = rows({name(k): {'mean |value - output|': r.gap.abs().mean().item(),
                                  'largest |value - output|': r.gap.abs().max().item(), 'seconds': r.seconds}
                        for k, r in runs.items()})
-    tables = dict(values=values, extremes=extremes, efficiency=efficiency, models=rows(study['models']))
+    tables = dict(values=values, extremes=extremes, efficiency=efficiency, models=rows(self.models))
     if len(runs) > 1: tables['agreement'] = agreement({name(k): r.values for k, r in runs.items()})
     return tables
 
-def plot_extremes(study:dict):
+@patch
+def summary(self:ImageValueStudy)->dict:
+    "The study as JSON: the images, the explained output, the networks, the extreme images and the efficiency."
+    tables = self.tables()
+    return dict(data=self.images.name, target=self.target, output=self.output, models=self.models,
+                extremes=tables['extremes'].to_dict('index'), efficiency=tables['efficiency'].to_dict('index'))
+
+# %% ../nbs/40_image_values.ipynb #5c03fe79
+@patch
+def plot(self:ImageValueStudy):
     "The highest- and lowest-value image of every network and explainer, with their values and labels."
     import matplotlib.pyplot as plt
-    runs, images = study['runs'], study['images']
+    runs, images = self.runs, self.images
     archs, methods = list(dict.fromkeys(a for a, _ in runs)), list(dict.fromkeys(m for _, m in runs))
     fig, axes = plt.subplots(len(archs), 2 * len(methods), figsize=(1.6 * 2 * len(methods), 1.5 * len(archs) + 0.4),
                              squeeze=False, layout='constrained')
@@ -305,20 +330,10 @@ def plot_extremes(study:dict):
                          int(11 * fig.get_figwidth())), fontsize=9)
     return fig
 
-def save_image_values(study:dict, # what `image_value_study` returns
-                      out, # the folder to write to
-                     )->Path:
-    "Write every table as CSV, a JSON summary and the figure of the extreme images to `out`."
-    import json
-    out = results_folder(out)
-    tables = image_value_tables(study)
-    for name, table in tables.items(): table.to_csv(out / f"{name}.csv")
-    summary = dict(data=study['images'].name, target=study['target'], output=study['output'],
-                   models=study['models'], extremes=tables['extremes'].to_dict('index'),
-                   efficiency=tables['efficiency'].to_dict('index'))
-    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
-    save_figure(plot_extremes(study), out / 'extremes.png')
-    return out
+@patch
+def save(self:ImageValueStudy, out)->Path:
+    "Write every table as CSV, the JSON summary and the figure of the extreme images (`extremes.png`) to `out`."
+    return write_results(out, {'extremes': self.plot()}, self.tables(), self.summary())
 
 # %% ../nbs/40_image_values.ipynb #558054d4
 def superpixel_mask(height:int, width:int, # the images' size

@@ -69,7 +69,7 @@ from shapley_cnn.models import fit, train_model, LeNet1
 from shapley_cnn.jobs import filter_shapley
 from shapley_cnn.neurons import neuron_study
 from shapley_cnn.pruning_jobs import pruning_study
-from shapley_cnn.explain import image_value_study
+from shapley_cnn.explain import image_value_study, image_setups
 from shapley_cnn.layer_shap import layer_shap_study, layer_setup
 from shapley_cnn.data import load_digits, split_data
 from shapley_cnn.cli import main
@@ -104,8 +104,8 @@ MORE = [  # (what the user did, call, exception, words the message must contain)
     ("no epochs", lambda: Experiment(epochs=0), ValueError, "epochs must be a positive int"),
     ("an unknown device in an experiment", lambda: Experiment(device='tpu'), ValueError, "Unknown device 'tpu'"),
     ("no epochs in fit", lambda: fit(LeNet1(), digits, digits, epochs=0), ValueError, "epochs must be a positive int"),
-    ("no GradientShap samples", lambda: image_value_study(archs=('lenet1',), n_samples=0), ValueError, "n_samples must be a positive int"),
-    ("an unknown explained class", lambda: image_value_study(archs=('lenet1',), target='best'), ValueError, "target must be 'predicted' or 'true'"),
+    ("no GradientShap samples", lambda: image_value_study(image_setups(('lenet1',)), n_samples=0), ValueError, "n_samples must be a positive int"),
+    ("an unknown explained class", lambda: image_value_study(image_setups(('lenet1',)), target='best'), ValueError, "target must be 'predicted' or 'true'"),
     ("no layer SHAP samples", lambda: layer_shap_study(n_samples=0), ValueError, "n_samples must be a positive int"),
     ("the same class twice for the two-class classifier", lambda: layer_setup(classes=(3, 3)), ValueError, "two or more different classes"),
     ("no neighbours for Data Shapley", lambda: data_value_study(k=0), ValueError, "k must be a positive int"),

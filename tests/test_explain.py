@@ -62,9 +62,9 @@ def test_deeplift_runs_on_torchvision_resnet_with_its_shared_inplace_relus():
     assert torch.isfinite(run.values).all()
 
 def test_study_bad_input_gets_a_clear_error():
-    from shapley_cnn.explain import image_value_study
-    with pytest.raises(ValueError, match="Unknown model 'alexnet'"): image_value_study(archs=('alexnet',))
-    with pytest.raises(ValueError, match='n_images must lie in'): image_value_study(archs=('lenet1',), n_images=248)
+    from shapley_cnn.explain import image_value_study, image_setups
+    with pytest.raises(ValueError, match="Unknown model 'alexnet'"): image_setups(('alexnet',))
+    with pytest.raises(ValueError, match='n_images must lie in'): image_value_study(image_setups(('lenet1',)), n_images=248)
     with pytest.raises(ValueError, match='Unknown method'): image_value_study(methods=('lime',))
 
 def test_kept_attributions_add_up_to_the_values(toy):

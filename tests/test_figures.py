@@ -91,9 +91,9 @@ def pruning_and_explorer():
     run = study['runs']['Exact'][0]
     return [plot_pruning(study['runs']), explorer_figure(run, study['game'], 2, study['game'].data.images[0])]
 def extremes():
-    from shapley_cnn.explain import image_value_study, plot_extremes
-    study = image_value_study(archs=('lenet1', 'digitcnn'), n_images=6, n_background=4, n_samples=4)
-    return plot_extremes(study)
+    from shapley_cnn.explain import image_value_study, image_setups
+    study = image_value_study(image_setups(('lenet1', 'digitcnn')), n_images=6, n_background=4, n_samples=4)
+    return study.plot()
 
 FIGURES = [shapley_plot, images_row, comparison, sparsity, neuron_removal, data_removal, lowest, disputed, block_maps,
            feature_maps, pruning_and_explorer, extremes]
