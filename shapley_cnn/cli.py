@@ -28,7 +28,7 @@ from .pruning_jobs import pruning_study, save_study
 from .neurons import neuron_study, save_neuron_study, study_summary
 from .explain import EXPLAINERS, SIX, image_setups, image_value_study
 from .layer_shap import LAYER_METHODS, LAYER_SETUP, layer_shap_study
-from .datavalue import METHODS as DATA_METHODS, data_value_study, data_value_tables, save_data_values
+from .datavalue import METHODS as DATA_METHODS, data_setups, data_value_study
 from .distributed import RayWorkers, as_workers
 
 # %% ../nbs/90_cli.ipynb #ea9b4177
@@ -311,8 +311,9 @@ def layer_shap(model:Model=LAYER_SETUP['model'], # the network: a name of the re
 # %% ../nbs/90_cli.ipynb #cd164368
 DataMethods = Annotated[str, dict(nargs='+', choices=list(DATA_METHODS))]
 
-def data_values(data:Data='digits', # digits (embedded) or mnist
-                archs:Archs=('lenet1', 'digitcnn'), # networks, trained on the noisy labels here and cached
+@delegates(experiment, but=['model', 'layers', 'baseline', 'colour_bias', 'epochs'])
+def data_values(archs:Archs=('lenet1', 'digitcnn'), # networks, trained on the noisy labels here and cached
+                model:Model=None, # a state dict FILE of your own network (with --arch), valued instead of --archs
                 method:DataMethods=('knn',), # KNN-Shapley (closed form), or on logistic-regression heads: tmc, banzhaf, loo
                 noise:float=0.1, # share of the training labels flipped (0: none)
                 images:int=None, # value the first this many training images (default all)
@@ -320,24 +321,20 @@ def data_values(data:Data='digits', # digits (embedded) or mnist
                 permutations:int=50, # TMC's walks
                 samples:int=1000, # Banzhaf's coalitions
                 epochs:int=None, # the most training epochs (default: 20 for ours, 3 for torchvision's architectures)
-                seed:int=0, # seed of the splits, the flips, the training and the sampling
-                mnist_root:str=None, # folder of the MNIST IDX files (default: $SHAPLEY_CNN_MNIST, else a download)
-                device:str='cpu', # where to train and value: cpu, cuda
                 out:str='shapley_cnn_data_values', # folder for the values, tables and figures ('' for none)
                 json:bool=False, # print the tables as JSON instead
-                progress:bool=True, # progress bars (--no-progress: none)
-                workers:int=None, # TMC's and Banzhaf's work on this many Ray workers (pip install "shapley-cnn[ray]")
-                cluster:str=None, # with --workers: the address of a running Ray cluster (default: a Ray runtime here)
-               ):
+                **kwargs):
     "Value training images by Data Shapley on each network's features, and score how well the lowest find flipped labels."
     started = time.perf_counter()
     if out: results_folder(out)
-    study = data_value_study(data, archs, method, noise, images, k, permutations, samples, epochs, seed, mnist_root,
-                             device, progress, ray_workers(workers, cluster))
-    if out: save_data_values(study, out)
-    tables = data_value_tables(study)
+    if model is not None and not _is_file(model):
+        raise ValueError(f"--model {model}: give the networks of the registry with --archs; --model is a FILE of yours")
+    base = replace(experiment('accuracy', model=model or 'lenet1', layers=(), **kwargs), label_noise=noise)
+    study = data_value_study([base] if model else data_setups(archs, base, epochs), method, images, k, permutations, samples)
+    if out: study.save(out)
+    tables = study.tables()
     if json: print(jsonlib.dumps({name: _json_table(t) for name, t in tables.items()}, indent=1)); return
-    print(f"\n{study['train'].name}:\n{len(study['flipped'])} labels flipped; the utility: accuracy on {study['valid'].name}")
+    print(f"\n{study.train.name}:\n{len(study.flipped)} labels flipped; the utility: accuracy on {study.valid.name}")
     for name, table in tables.items(): print(f"\n{name}\n" + table.to_string(float_format=lambda x: f"{x:.3f}"))
     if out: print(f"\nvalues, tables and figures written to {Path(out).resolve()}")
     print(f"total {time.perf_counter() - started:.1f} s")

@@ -6,15 +6,17 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/data_values.html.md"""
 
 # %% ../nbs/50_data_values.ipynb #b4564156
 from __future__ import annotations
-import time, warnings
+import hashlib, os, time, warnings
+from dataclasses import dataclass
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import patch
-import hashlib, os
-from pathlib import Path
-from .data import ImageData, cache_dir, results_folder, save_figure, wrapped
-from .games import Game, check_count, as_device, progress_iter
+from .data import ImageData, cache_dir, wrapped, write_results
+from .experiment import Experiment
+from .games import Game, check_count, progress_iter
+from .models import evaluate_model
 from .sampling import data_truncation, seeded_generator
 from .shapley import ShapleyValues, permutation_shapley, executor
 
@@ -22,8 +24,7 @@ from .shapley import ShapleyValues, permutation_shapley, executor
 __all__ = ['LEARNERS', 'METHODS', 'valuation_data', 'KNNGame', 'knn_shapley', 'last_linear', 'penultimate_features',
            'noisy_label_scores', 'plot_lowest', 'train_heads', 'DataGame', 'tmc_shapley', 'data_banzhaf',
            'exact_banzhaf', 'leave_one_out', 'RetrainGame', 'data_values', 'point_removal', 'random_removal',
-           'removal_curves', 'plot_removal', 'plot_disputed', 'data_value_study', 'data_value_tables',
-           'save_data_values']
+           'removal_curves', 'plot_removal', 'plot_disputed', 'data_setups', 'DataValueStudy', 'data_value_study']
 
 # %% ../nbs/50_data_values.ipynb #d9eba74d
 def _features(features, name:str)->Tensor:
@@ -652,86 +653,106 @@ def plot_disputed(values:dict, # network -> `[N]` values of the same training im
     fig.suptitle('training images whose value percentile differs most between networks', fontsize=9)
     return fig
 
-# %% ../nbs/50_data_values.ipynb #cbae1f32
-def data_value_study(data:str='digits', # 'digits' (embedded) or 'mnist'
-                     archs=('lenet1', 'digitcnn'), # networks: keys of `MODELS` or `ARCHITECTURES`
+# %% ../nbs/50_data_values.ipynb #ea6520ac
+def data_setups(archs=('lenet1', 'digitcnn'), # networks: keys of `MODELS` or `ARCHITECTURES`
+                setup:Experiment|None=None, # what every network shares; default the digits with 10% of the labels flipped
+                epochs:int|None=None, # the most training epochs; default 20 for ours, SHORT_TRAINING for torchvision's
+               )->list[Experiment]:
+    "One `Experiment` per network, each a copy of `setup` (`Experiment.networks`): what `data_value_study` compares."
+    return (Experiment(label_noise=0.1, progress=False) if setup is None else setup).networks(archs, epochs, ours=20)
+
+@dataclass
+class DataValueStudy:
+    "What `data_value_study` returns: the valued training images and each (network, method)'s values of them."
+    train:ImageData # the valued training images (noisy labels)
+    valid:ImageData # the images the utility's accuracy is measured on
+    test:ImageData # the images the networks are scored on
+    flipped:Tensor # indices of the valued images whose labels were flipped
+    values:dict # (network, method) -> `ShapleyValues`
+    seconds:dict # (network, method) -> seconds of the valuation
+    models:dict # network -> its test accuracy and loss
+    networks:dict # network -> the trained network
+    methods:tuple # the methods
+
+# %% ../nbs/50_data_values.ipynb #69bd959e
+def data_value_study(setups=None, # an `Experiment` or several (one per network, same training images); default `data_setups()`
                      methods=('knn',), # some of `METHODS`
-                     noise:float=0.1, # share of the training labels flipped (0: none)
                      n_train:int|None=None, # value the first `n_train` training images (default all)
                      k:int=5, # KNN's neighbours
                      permutations:int=50, # TMC's walks
                      samples:int=1000, # Banzhaf's coalitions
-                     epochs:int|None=None, # the most training epochs (default 20 for ours, `SHORT_TRAINING` for torchvision's)
-                     seed:int=0, # seed of the splits, the flips, the training and the sampling
-                     mnist_root=None, # the MNIST folder (default $SHAPLEY_CNN_MNIST, else a download)
-                     device:str='cpu', # where networks train and heads are fitted
-                     progress:bool=True, # progress bars
-                     workers=None, # TMC's and Banzhaf's: None here; an int or a `RayWorkers`: on Ray workers
-                    )->dict:
+                    )->DataValueStudy:
     "Training images valued by each method on each network's features, with the noisy-label scores and the timings."
-    from shapley_cnn.data import load_splits, flip_labels
-    from shapley_cnn.models import train_model, evaluate_model, check_arch, MODELS
-    from shapley_cnn.explain import SHORT_TRAINING
+    setups = data_setups() if setups is None else [setups] if isinstance(setups, Experiment) else list(setups)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods: raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {list(methods)}")
-    if not archs: raise ValueError("give at least one architecture")
-    for arch in archs: check_arch(arch)
     for count, name in ((k, 'k'), (permutations, 'permutations'), (samples, 'samples')): check_count(count, name)
-    if epochs is not None: check_count(epochs, 'epochs')
-    as_device(device)
-    splits = load_splits(data, mnist_root, seed)
-    noisy, flipped = flip_labels(splits['train'], noise, seed)
+    names, first = [s.model_name for s in setups], setups[0]
+    if not setups or len(set(names)) < len(names): raise ValueError(f"give experiments of differently named networks, got {names}")
+    noisy, valid = first.splits['train'], first.splits['valid']
+    if any(s.splits['train'].fingerprint() != noisy.fingerprint() for s in setups[1:]):
+        raise ValueError("the experiments value the same training images: give them the same data, seeds and label noise")
     n_train = len(noisy) if n_train is None else n_train
     if not 0 < n_train <= len(noisy): raise ValueError(f"n_train must lie in 1..{len(noisy)}, got {n_train}")
     players = noisy.subset(torch.arange(n_train), f"the first {n_train} images of {noisy.name}" if n_train < len(noisy) else None)
-    flipped, valid = flipped[flipped < n_train], splits['valid']
     values, seconds, models, networks = {}, {}, {}, {}
-    for arch in progress_iter(archs, progress and len(archs) > 1, 'networks'):
-        network = train_model(arch, noisy, valid, epochs=epochs or (20 if arch in MODELS else SHORT_TRAINING), seed=seed,
-                              device=device, progress=progress)
-        models[arch], networks[arch] = evaluate_model(network, splits['test']), network  # scored on the test split
-        train_f, valid_f = (penultimate_features(network, d, device=device) for d in (players, valid))
+    for name, setup in progress_iter(list(zip(names, setups)), first.progress and len(setups) > 1, 'networks'):
+        network = networks[name] = setup.network
+        models[name] = evaluate_model(network, setup.splits['test'])  # scored on the test split
+        train_f, valid_f = (penultimate_features(network, d, device=setup.device) for d in (players, valid))
         for method in methods:
             start = time.perf_counter()
-            values[arch, method] = data_values(train_f, players.labels, valid_f, valid.labels, method, k=k,
-                                               permutations=permutations, samples=samples, seed=seed,
-                                               progress=progress, device=device, workers=workers)
-            seconds[arch, method] = time.perf_counter() - start
-    return dict(data=data, train=players, valid=valid, test=splits['test'], flipped=flipped, values=values, seconds=seconds,
-                models=models, networks=networks, methods=tuple(methods), archs=tuple(archs))
+            values[name, method] = data_values(train_f, players.labels, valid_f, valid.labels, method, k=k,
+                                               permutations=permutations, samples=samples, seed=setup.sample_seed,
+                                               progress=setup.progress, device=setup.device, workers=setup.workers)
+            seconds[name, method] = time.perf_counter() - start
+    return DataValueStudy(players, valid, first.splits['test'], first.flipped[first.flipped < n_train], values, seconds,
+                          models, networks, tuple(methods))
 
-# %% ../nbs/50_data_values.ipynb #a2f1bb7e
-def data_value_tables(study:dict)->dict:
+# %% ../nbs/50_data_values.ipynb #55cc071d
+@patch
+def tables(self:DataValueStudy)->dict:
     "DataFrames: the noisy-label scores per network and method (with seconds and coalitions), the networks' test scores, and with two networks or more Kendall's tau between them per method."
     import pandas as pd
     from shapley_cnn.explain import agreement
-    rows = {key: (noisy_label_scores(v.values, study['flipped']) if len(study['flipped']) else {})
-                 | dict(seconds=study['seconds'][key], coalitions=v.n_evals) for key, v in study['values'].items()}
+    rows = {key: (noisy_label_scores(v.values, self.flipped) if len(self.flipped) else {})
+                 | dict(seconds=self.seconds[key], coalitions=v.n_evals) for key, v in self.values.items()}
     scores = pd.DataFrame(rows).T
     scores.index.names = ['network', 'method']
-    tables = dict(scores=scores, models=pd.DataFrame(study['models']).T.add_prefix('test '))
-    if len(study['archs']) > 1:
-        tables['agreement'] = pd.concat({m: agreement({a: study['values'][a, m].values for a in study['archs']}, n_boot=200)
-                                         for m in study['methods']}, names=['method'])
+    tables = dict(scores=scores, models=pd.DataFrame(self.models).T.add_prefix('test '))
+    if len(self.networks) > 1:
+        tables['agreement'] = pd.concat({m: agreement({a: self.values[a, m].values for a in self.networks}, n_boot=200)
+                                         for m in self.methods}, names=['method'])
     return tables
 
-def save_data_values(study:dict, # what `data_value_study` returns
-                     out, # the folder to write to
-                    )->Path:
-    "Write the values (one column per network and method, with labels and flips), the tables as CSV, a JSON summary and the lowest images per network and method."
-    import json, pandas as pd
-    out = results_folder(out)
-    flipped = torch.zeros(len(study['train']), dtype=torch.bool); flipped[study['flipped']] = True
-    columns = {'label': study['train'].labels.numpy(), 'flipped': flipped.numpy()}
-    columns |= {f"{arch}_{method}": v.values.numpy() for (arch, method), v in study['values'].items()}
-    pd.DataFrame(columns).rename_axis('image').to_csv(out / 'values.csv')
-    tables = data_value_tables(study)
-    for name, table in tables.items(): table.to_csv(out / f"{name}.csv")
-    summary = dict(data=study['train'].name, valid=study['valid'].name, flipped=len(study['flipped']),
-                   scores={f"{a}/{m}": row for (a, m), row in tables['scores'].to_dict('index').items()},
-                   models=study['models'])
-    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
-    for (arch, method), v in study['values'].items():
-        fig = plot_lowest(v, study['train'], study['flipped'])
-        fig.suptitle(f"lowest {method} values, {arch}", fontsize=8); save_figure(fig, out / f"lowest_{arch}_{method}.png")
-    return out
+@patch
+def value_table(self:DataValueStudy):
+    "One row per valued image: its label, whether it was flipped, and its value by each network and method."
+    import pandas as pd
+    flipped = torch.zeros(len(self.train), dtype=torch.bool); flipped[self.flipped] = True
+    columns = {'label': self.train.labels.numpy(), 'flipped': flipped.numpy()}
+    return pd.DataFrame(columns | {f"{a}_{m}": v.values.numpy() for (a, m), v in self.values.items()}).rename_axis('image')
+
+@patch
+def summary(self:DataValueStudy)->dict:
+    "The study as JSON: the data, the number flipped, the scores and the networks."
+    scores = self.tables()['scores'].to_dict('index')
+    return dict(data=self.train.name, valid=self.valid.name, flipped=len(self.flipped),
+                scores={f"{a}/{m}": row for (a, m), row in scores.items()}, models=self.models)
+
+# %% ../nbs/50_data_values.ipynb #0e737fc5
+@patch
+def plot(self:DataValueStudy, network:str|None=None, method:str|None=None):
+    "The lowest-valued training images of one network and method (default the first), flipped labels marked."
+    network, method = network or next(iter(self.networks)), method or self.methods[0]
+    fig = plot_lowest(self.values[network, method], self.train, self.flipped)
+    fig.suptitle(f"lowest {method} values, {network}", fontsize=8)
+    return fig
+
+@patch
+def save(self:DataValueStudy, out)->Path:
+    "Write the values (`values.csv`), the tables as CSV, `summary.json` and the lowest images of each network and method."
+    import re
+    safe = lambda name: re.sub(r'[^\w.-]+', '_', name)  # a network's name, fit for a file name
+    figures = {f"lowest_{safe(a)}_{m}": self.plot(a, m) for a, m in self.values}
+    return write_results(out, figures, self.tables() | {'values': self.value_table()}, self.summary())

@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 import torch
 from fastcore.basics import patch
-from torch import nn
-from .data import SPLITS, ImageData, load_splits, colour_splits, user_splits, keep_classes
+from torch import nn, Tensor
+from .data import SPLITS, ImageData, load_splits, colour_splits, user_splits, keep_classes, flip_labels
 from .games import check_count, as_device
-from .models import MODELS, ARCHITECTURES, check_arch, build_model, train_model, evaluate_model
+from .models import (MODELS, ARCHITECTURES, SHORT_TRAINING, check_arch, build_model, train_model,
+                                evaluate_model)
 from .filters import FilterGame, as_metric, layer_channels, check_fit
 
 
@@ -45,6 +46,7 @@ class Experiment:
     transform:object=None # applied to each image of a user's folder or dataset as it is read
     name:str|None=None # what outputs call the network; default: its registry name, or a user's network's class name
     classes:tuple|None=None # keep only these classes of the data, relabelled 0, 1, ... in this order (e.g. (3, 8))
+    label_noise:float=0. # share of the training split's labels flipped to another class (seeded by split_seed)
     def __post_init__(self):
         if isinstance(self.data, str) and self.data not in BUILTIN_DATA and not self.data.startswith('folder:'):
             raise ValueError(f"Unknown data {self.data!r}: use 'digits', 'mnist' or 'folder:PATH' (a folder with a "
@@ -62,6 +64,7 @@ class Experiment:
         if isinstance(self.layers, (list, tuple)) and not self.layers: self.layers = None
         if self.colour_bias is not None and not 0 <= self.colour_bias <= 1:
             raise ValueError(f"colour_bias must lie in [0, 1] (or be None for grey digits), got {self.colour_bias!r}")
+        if not 0 <= self.label_noise <= 1: raise ValueError(f"label_noise must lie in [0, 1], got {self.label_noise}")
         if self.classes is not None:
             self.classes = tuple(int(c) for c in self.classes)
             if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
@@ -82,7 +85,15 @@ class Experiment:
         if not self.builtin_data: splits = user_splits(self.data, self.transform, self.split_seed)
         else: splits = load_splits(self.data, self.mnist_root, self.split_seed)
         if self.classes is not None: splits = {part: keep_classes(s, self.classes) for part, s in splits.items()}
+        self._flipped = torch.zeros(0, dtype=torch.long)
+        if self.label_noise: splits['train'], self._flipped = flip_labels(splits['train'], self.label_noise, self.split_seed)
         return splits if self.colour_bias is None else colour_splits(splits, self.colour_bias, self.split_seed)
+
+    @property
+    def flipped(self)->Tensor:
+        "Indices of the training images whose labels `label_noise` flipped (none without noise)."
+        self.splits  # made with the splits
+        return self._flipped
 
     @cached_property
     def architecture(self)->nn.Module:
@@ -136,3 +147,14 @@ def seeded(self:Experiment,
           )->Experiment:
     "The same experiment with `seed` for the splits, the training and the sampling."
     return replace(self, split_seed=seed, train_seed=seed, sample_seed=seed)
+
+@patch
+def networks(self:Experiment,
+             archs, # networks of the registry: keys of `MODELS` or `ARCHITECTURES`
+             epochs:int|None=None, # the most training epochs of each; default `ours` or SHORT_TRAINING (torchvision's)
+             ours:int=100, # the default for the package's own networks
+            )->list[Experiment]:
+    "One copy of the experiment per network, all on the same data and seeds: what the comparing studies take."
+    if not archs: raise ValueError("give at least one architecture")
+    if epochs is not None: check_count(epochs, 'epochs')
+    return [replace(self, model=a, epochs=epochs or (SHORT_TRAINING if a in ARCHITECTURES else ours)) for a in archs]

@@ -16,13 +16,12 @@ from fastcore.basics import patch
 from .data import ImageData, wrapped, write_results
 from .experiment import Experiment
 from .games import check_count
-from .models import ARCHITECTURES, eval_copy, evaluate_model
+from .models import ARCHITECTURES, SHORT_TRAINING, eval_copy, evaluate_model
 
 # %% auto #0
-__all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'SHORT_TRAINING', 'ImageValues', 'explained_classes', 'background_images',
-           'deeplift_ready', 'captum_seeded', 'image_values', 'kendall_tau', 'agreement', 'where_they_land',
-           'image_setups', 'ImageValueStudy', 'image_value_study', 'superpixel_mask', 'per_superpixel',
-           'superpixel_shapley']
+__all__ = ['EXPLAINERS', 'OUTPUTS', 'SIX', 'ImageValues', 'explained_classes', 'background_images', 'deeplift_ready',
+           'captum_seeded', 'image_values', 'kendall_tau', 'agreement', 'where_they_land', 'image_setups',
+           'ImageValueStudy', 'image_value_study', 'superpixel_mask', 'per_superpixel', 'superpixel_shapley']
 
 # %% ../nbs/40_image_values.ipynb #67f56696
 EXPLAINERS = {'gradient_shap': 'GradientShap', 'deeplift_shap': 'DeepLiftShap'}
@@ -221,17 +220,13 @@ def where_they_land(values:Tensor, # `[N]` values
 
 # %% ../nbs/40_image_values.ipynb #412764c4
 SIX = ('vgg16_bn', 'resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2') # the seed's six, trained here
-SHORT_TRAINING = 3 # epochs of the torchvision architectures by default: a few minutes for all six on 2 CPU cores
 
 def image_setups(archs=SIX, # networks: keys of `MODELS` or `ARCHITECTURES`
                  setup:Experiment|None=None, # what every network shares (data, seeds, device); default the digits
                  epochs:int|None=None, # the most training epochs; default SHORT_TRAINING for torchvision's, 100 for ours
                 )->list[Experiment]:
-    "One `Experiment` per network, each a copy of `setup`: what `image_value_study` compares by default."
-    if not archs: raise ValueError("give at least one architecture")
-    if epochs is not None: check_count(epochs, 'epochs')
-    setup = Experiment(progress=False) if setup is None else setup
-    return [replace(setup, model=a, epochs=epochs or (SHORT_TRAINING if a in ARCHITECTURES else 100)) for a in archs]
+    "One `Experiment` per network, each a copy of `setup` (`Experiment.networks`): what `image_value_study` compares."
+    return (Experiment(progress=False) if setup is None else setup).networks(archs, epochs)
 
 @dataclass
 class ImageValueStudy:

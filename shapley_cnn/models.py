@@ -16,9 +16,9 @@ from .data import ImageData, cache_dir
 from .games import check_count, as_device, bars_shown
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN', 'DepthwiseSeparable',
-           'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'training_precision', 'build_model',
-           'train_model', 'check_arch', 'eval_mode', 'eval_copy', 'evaluate_model', 'load_weights']
+__all__ = ['ARCHITECTURES', 'VGG19_BLOCKS', 'MODELS', 'SHORT_TRAINING', 'TRAINING', 'RECIPE', 'LeNet1', 'DigitCNN',
+           'DepthwiseSeparable', 'MobileNetV1', 'build_architecture', 'VGG19Classifier', 'fit', 'training_precision',
+           'build_model', 'train_model', 'check_arch', 'eval_mode', 'eval_copy', 'evaluate_model', 'load_weights']
 
 # %% ../nbs/11_models.ipynb #27e52b5c
 def LeNet1(n_classes:int=10, # output classes
@@ -234,6 +234,7 @@ MODELS = dict(lenet1=LeNet1, digitcnn=DigitCNN, vgg19_classifier=VGG19Classifier
 # norm's running statistics need many steps to follow the weights (small batches: 63 steps per epoch on the digits,
 # 26 on the digits' 3s and 8s)
 _SMALL_STEPS = dict(lr=1e-3, batch_size=16)
+SHORT_TRAINING = 3 # epochs of the torchvision architectures in the comparing studies: minutes for six on 2 CPU cores
 TRAINING = dict(digitcnn=dict(lr=1e-3), **{a: dict(lr=1e-4, batch_size=16) for a in ('vgg16', 'vgg16_bn', 'vgg19_classifier')},
                 vgg19_bn_classifier=dict(lr=1e-4, batch_size=8),
                 **{a: _SMALL_STEPS for a in ('resnet50', 'densenet169', 'mobilenet', 'efficientnet_b0', 'mobilenet_v2')})

@@ -62,7 +62,7 @@ import json, os, signal, subprocess, sys, time, warnings
 from pathlib import Path
 from shapley_cnn.games import WeightedVotingGame, as_device
 from shapley_cnn.shapley import ShapleyValues, Checkpoint
-from shapley_cnn.datavalue import knn_shapley, data_value_study
+from shapley_cnn.datavalue import knn_shapley, data_value_study, data_setups
 from shapley_cnn.data import results_folder
 from shapley_cnn.experiment import Experiment
 from shapley_cnn.models import fit, train_model, LeNet1
@@ -109,8 +109,8 @@ MORE = [  # (what the user did, call, exception, words the message must contain)
     ("no layer SHAP samples", lambda: layer_shap_study(n_samples=0), ValueError, "n_samples must be a positive int"),
     ("the same class twice for the two-class classifier", lambda: layer_setup(classes=(3, 3)), ValueError, "two or more different classes"),
     ("no neighbours for Data Shapley", lambda: data_value_study(k=0), ValueError, "k must be a positive int"),
-    ("a share of flipped labels above 1", lambda: data_value_study(noise=2.0), ValueError, "fraction must lie in [0, 1]"),
-    ("an unknown network for Data Shapley", lambda: data_value_study(archs=('alexnet',)), ValueError, "Unknown model 'alexnet'"),
+    ("a share of flipped labels above 1", lambda: Experiment(label_noise=2.0), ValueError, "label_noise must lie in [0, 1]"),
+    ("an unknown network for Data Shapley", lambda: data_setups(('alexnet',)), ValueError, "Unknown model 'alexnet'"),
     ("an unknown method as one string", lambda: filter_shapley(Experiment(progress=False), methods='shapley'), ValueError, "Unknown method 'shapley'"),
 ]
 class UnusedConv(torch.nn.Module):

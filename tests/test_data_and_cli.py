@@ -93,7 +93,7 @@ class Small(nn.Module):
 """
 
 def test_cli_takes_your_network_and_your_image_folder(tmp_path):
-    "A class of one's own (--arch module:Class), its state dict (--model FILE) and a folder of PNGs, through five commands."
+    "A class of one's own (--arch module:Class), its state dict (--model FILE) and a folder of PNGs, through six commands."
     from shapley_cnn.data import load_splits, save_image_folder
     (tmp_path / 'mynets.py').write_text(OWN_NETWORK)
     namespace = {}; exec(OWN_NETWORK, namespace)
@@ -113,6 +113,8 @@ def test_cli_takes_your_network_and_your_image_folder(tmp_path):
     assert result.returncode == 0 and 'Small (small.pt), deeplift_shap' in result.stdout, result.stderr
     result = cli('layer-shap', *own, '--maps', 'conv1', 'conv2', '--samples', '4', '--out', str(tmp_path / 'ls'), env=env)
     assert result.returncode == 0 and 'Small (small.pt), test accuracy' in result.stdout and 'conv2 ' in result.stdout, result.stderr
+    result = cli('data-values', *own, '--images', '60', '--method', 'knn', '--out', '', env=env)
+    assert result.returncode == 0 and 'Small (small.pt)' in result.stdout, result.stderr
     assert not (tmp_path / 'cache' / 'models').exists()  # nothing was trained: the network is the user's
     result = cli('filters', *own[:-3], '--arch', 'mynets:Missing', env=env)
     assert result.returncode != 0 and "has no attribute 'Missing'" in result.stderr and 'Traceback' not in result.stderr
