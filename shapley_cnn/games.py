@@ -38,6 +38,10 @@ class Game:
         "Values of a batch of coalitions; subclasses implement this."
         raise NotImplementedError(f"{type(self).__name__} must implement `value(coalitions)`")
 
+    def walker(self, perms:Tensor, adding:bool)->Walks|None:
+        "The game's own `Walks` of `perms` (see `walk_permutations`), or None: coalition by coalition through `value`."
+        return None
+
     def __call__(self, coalitions:Tensor)->Tensor: return evaluate(self, coalitions)
     def __add__(self, other:Game)->Game: return SumGame(self, other)
     def __repr__(self): return f"{self.name}(n_players={self.n_players})"

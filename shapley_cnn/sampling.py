@@ -9,6 +9,7 @@ from __future__ import annotations
 import json, math, os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,9 +17,9 @@ from torch import Tensor
 from .games import Game, evaluate
 
 # %% auto #0
-__all__ = ['TRUNCATION_SEGMENTS', 'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'CoalitionWalks',
-           'RunningMoments', 'random_permutations', 'rotated_permutations', 'seeded_generator', 'Checkpoint',
-           'InProcess']
+__all__ = ['TRUNCATION_SEGMENTS', 'Truncation', 'data_truncation', 'neuron_truncation', 'walk_permutations', 'Walks',
+           'CoalitionWalks', 'RunningMoments', 'random_permutations', 'rotated_permutations', 'seeded_generator',
+           'Checkpoint', 'InProcess']
 
 # %% ../nbs/00a_sampling.ipynb #215c9412
 @dataclass
@@ -81,8 +82,7 @@ def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGam
     wanted_at = wanted.gather(1, perms)                                # wanted_at[p, j]: marginal at step j+1
     needed = F.pad(wanted_at, (1, 0)) | F.pad(wanted_at, (0, 1))       # values needed at steps 0..n
     if truncation: needed[:, ::truncation.stride] = True  # the rule's looks: where a walk stops is not up to `wanted`
-    walks = game.walker(perms, adding) if hasattr(game, 'walker') else None
-    walks = walks or CoalitionWalks(game, perms, adding, ends, batch_size)
+    walks = game.walker(perms, adding) or CoalitionWalks(game, perms, adding, ends, batch_size)
     values = torch.full((P, n + 1), float('nan'), dtype=torch.float64)
     values[:, 0] = walks.start_values
     block = n if truncation is None else _block(n, truncation.stride)
@@ -96,6 +96,16 @@ def walk_permutations(game:Game, # the game (one with a `walker`, like FilterGam
     marginals = (values[:, 1:] - values[:, :-1]) * (1 if adding else -1)
     marginals = torch.where(wanted_at, marginals, 0.)
     return torch.zeros(P, n, dtype=torch.float64).scatter_(1, perms, marginals), walks.n_evals
+
+# %% ../nbs/00a_sampling.ipynb #1de80da5
+class Walks(Protocol):
+    "What `walk_permutations` needs of a game's walks: the start values, a way to advance, the evaluations made."
+    start_values:Tensor # `[P]` each walk's value at step 0 (no player, or all of them)
+    n_evals:int # coalitions evaluated so far
+    def advance(self, to:int, # the step to reach
+                needed:Tensor, # `[P, to - step]`: the steps whose values are wanted
+                alive:Tensor, # `[P]`: the walks that go on
+               )->Tensor: ... # `[P, to - step]` the values at the needed steps of the live walks
 
 # %% ../nbs/00a_sampling.ipynb #7edd67e4
 class CoalitionWalks:
