@@ -248,8 +248,6 @@ def monte_carlo_neurons(game:FilterGame, # the game (see `neuron_game`)
     "Plain Monte Carlo values of every player: every filter sampled in every walk, with the dead-network truncation."
     return permutation_shapley(game, walks, truncation=dead_network(game, chance), seed=seed, progress=progress)
 
-def _ranks(x:Tensor)->Tensor: return x.argsort().argsort().double()
-
 def _names(a:ShapleyValues, b:ShapleyValues)->tuple[str, str]:
     "The estimates' methods, told apart when they are the same."
     return (a.method, b.method) if a.method != b.method else (f"{a.method} (a)", f"{b.method} (b)")
@@ -258,12 +256,13 @@ def compare_values(a:ShapleyValues, # one estimate
                    b:ShapleyValues, # another, of the same players
                    k:int=10, # the top compared (all players if fewer)
                   )->dict:
-    "R^2 and rank correlation of the two estimates, their common top `k`, and what each cost."
+    "R^2 and Spearman's rank correlation (scipy's: tied values share their mean rank) of the two estimates, their common top `k`, and what each cost."
+    from scipy.stats import pearsonr, spearmanr
     if a.players != b.players: raise ValueError("The two estimates value different players")
     k = min(k, len(a.values))  # the top k of fewer than k players is all of them
-    pearson = lambda x, y: torch.corrcoef(torch.stack([x, y]))[0, 1].item()
     tops = [set(v.values.topk(k).indices.tolist()) for v in (a, b)]
     cost = lambda v: dict(samples_per_filter=v.counts.double().mean().item(), walks=v.params['n_permutations'],
                           coalitions_per_walk=v.n_evals / v.params['n_permutations'])
-    return dict(r2=pearson(a.values, b.values) ** 2, rank_correlation=pearson(_ranks(a.values), _ranks(b.values)),
+    x, y = a.values.numpy(), b.values.numpy()
+    return dict(r2=float(pearsonr(x, y).statistic) ** 2, rank_correlation=float(spearmanr(x, y).statistic),
                 common_top=len(tops[0] & tops[1]), k=k, cost=dict(zip(_names(a, b), (cost(a), cost(b)))))

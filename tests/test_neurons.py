@@ -144,6 +144,9 @@ def test_compare_values_measures_agreement_and_refuses_other_players():
     flipped = compare_values(a, values_of([-0.5, -0.1, -0.3, 0.2]), k=2)
     assert flipped['rank_correlation'] == pytest.approx(-1) and flipped['common_top'] == 0
     with pytest.raises(ValueError, match='different players'): compare_values(a, values_of([1, 2, 3, 4], players=list('abcd')))
+    from scipy.stats import spearmanr  # ties share their mean rank: not an order of argsort
+    tied_a, tied_b = [0.0, 0.0, 0.3, 0.1, 0.0], [0.2, 0.1, 0.3, 0.3, 0.0]
+    assert compare_values(values_of(tied_a), values_of(tied_b))['rank_correlation'] == pytest.approx(spearmanr(tied_a, tied_b).statistic)
     twice = compare_values(b, b, k=10)  # k beyond the players: all of them; two estimates by the same method keep their own costs
     assert twice['common_top'] == 4 and len(twice['cost']) == 2 and all(c['walks'] == b.params['n_permutations'] for c in twice['cost'].values())
 
