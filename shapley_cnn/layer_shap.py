@@ -21,9 +21,16 @@ from .models import eval_copy, evaluate_model
 from .shapley import ShapleyValues
 
 # %% auto #0
-__all__ = ['LAYER_METHODS', 'CHANNEL_METHODS', 'LAYER_SETUP', 'block_layers', 'find_layer', 'layer_attributions', 'block_maps',
-           'plot_block_maps', 'completeness', 'class_logit', 'last_conv', 'ChannelComparison', 'channel_comparison',
-           'rank_agreement', 'layer_setup', 'LayerShap', 'layer_shap_study']
+__all__ = ['LAYER_SETUP', 'LAYER_METHODS', 'CHANNEL_METHODS', 'layer_setup', 'block_layers', 'find_layer', 'layer_attributions',
+           'block_maps', 'plot_block_maps', 'completeness', 'class_logit', 'last_conv', 'ChannelComparison',
+           'channel_comparison', 'rank_agreement', 'LayerShap', 'layer_shap_study']
+
+# %% ../nbs/41_layer_shap.ipynb #16f63fc3
+LAYER_SETUP = dict(data='digits', model='vgg19_bn_classifier', classes=(3, 8), epochs=6) # the slides' classifier
+
+def layer_setup(**fields)->Experiment:
+    "The slides' classifier as an `Experiment`: VGG19 with batch norm on the digits' 3s and 8s (at most 6 epochs)."
+    return Experiment(**(LAYER_SETUP | dict(progress=False) | fields))
 
 # %% ../nbs/41_layer_shap.ipynb #300e5ba3
 LAYER_METHODS = {'gradient_shap': 'LayerGradientShap', 'deeplift_shap': 'LayerDeepLiftShap',
@@ -218,12 +225,6 @@ def rank_agreement(table, # what `channel_comparison` returns
                              f'top {k} in common': len(top(m) & top('shapley'))} for m in methods}).T
 
 # %% ../nbs/41_layer_shap.ipynb #7a20c97c
-LAYER_SETUP = dict(data='digits', model='vgg19_bn_classifier', classes=(3, 8), epochs=6) # the slides' classifier
-
-def layer_setup(**fields)->Experiment:
-    "The slides' classifier as an `Experiment`: VGG19 with batch norm on the digits' 3s and 8s (at most 6 epochs)."
-    return Experiment(**(LAYER_SETUP | dict(progress=False) | fields))
-
 @dataclass
 class LayerShap:
     "What `layer_shap_study` returns: the explained images and, block by block, their attributions."
