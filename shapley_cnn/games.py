@@ -38,7 +38,7 @@ class Game:
         "Values of a batch of coalitions; subclasses implement this."
         raise NotImplementedError(f"{type(self).__name__} must implement `value(coalitions)`")
 
-    def walker(self, perms:Tensor, adding:bool)->Walks|None:
+    def walker(self, perms:Tensor, adding:bool)->'Walks|None':  # `Walks`: see the sampling page
         "The game's own `Walks` of `perms` (see `walk_permutations`), or None: coalition by coalition through `value`."
         return None
 
