@@ -8,7 +8,7 @@ Docs: https://shapley-cnn.github.io/shapley_cnn/image_values.html.md"""
 from __future__ import annotations
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn, Tensor
